@@ -1,0 +1,137 @@
+"""Dates and time zones: front-matter dates, dates in file names, and period bounds for filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Any
+
+from .errors import UsageError
+
+DEFAULT_TZ = dt.timezone(dt.timedelta(hours=8))
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$", re.IGNORECASE)
+
+
+def parse_tz(value: str) -> dt.tzinfo:
+    """A time zone from ``+08:00``, ``+0800``, ``-5``, ``UTC`` or an IANA name like ``Asia/Shanghai``."""
+    value = value.strip()
+    if value.upper() in ("UTC", "Z", "GMT"):
+        return dt.timezone.utc
+    m = _OFFSET.match(value)
+    if m:
+        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise UsageError(f"invalid time zone offset {value!r}")
+        delta = dt.timedelta(hours=hours, minutes=minutes)
+        return dt.timezone(-delta if sign == "-" else delta)
+    try:
+        return zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"unknown time zone {value!r}: use an offset like +08:00 or a name like Asia/Shanghai"
+        ) from None
+
+
+_DATE = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
+    re.IGNORECASE,
+)
+
+
+def parse_date(value: Any, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
+    """A timezone-aware datetime from a front-matter date, or None when there is no date in it.
+
+    Accepts ``2022-04-09 14:22:44 +0800``, ``+08:00``, ``Z``, ``T`` separators, date-only values;
+    a value without offset is taken in ``tz``. Raises ``ValueError`` for text that is not a date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
+    text = str(value).strip()
+    if not text or _OFFSET.match(text) or text.upper() in ("UTC", "Z"):
+        return None  # e.g. "date:  +0800": an offset with no date
+    m = _DATE.match(text)
+    if not m:
+        raise ValueError(f"unrecognised date {text!r}")
+    year, month, day, hour, minute, second, frac, offset = m.groups()
+    zone = tz
+    if offset:
+        try:
+            zone = parse_tz(offset if len(offset) > 3 or offset.upper() == "Z" else offset + "00")
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+    micro = int((frac or "0").ljust(6, "0")[:6])
+    return dt.datetime(
+        int(year), int(month), int(day),
+        int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=zone,
+    )  # fmt: skip
+
+
+def format_date(value: dt.datetime | None) -> str | None:
+    """ISO 8601 with offset, seconds precision: ``2022-04-09T14:22:44+08:00``."""
+    if value is None:
+        return None
+    return value.isoformat(timespec="seconds")
+
+
+_NAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
+_NAME_DIGITS = re.compile(r"(?<!\d)(\d{12,})(?!\d)")
+
+
+def date_from_name(name: str, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
+    """The date in a post's file name: Jekyll's ``YYYY-MM-DD-`` prefix, or the ``YYYYMMDD`` that
+    starts a long numeric article id (``-202205262391921712.md``). None when there is none."""
+    candidates = []
+    m = _NAME_DATE.match(name)
+    if m:
+        candidates.append(m.groups())
+    for digits in _NAME_DIGITS.findall(name):
+        candidates.append((digits[:4], digits[4:6], digits[6:8]))
+    for year, month, day in candidates:
+        try:
+            day_ = dt.datetime(int(year), int(month), int(day), tzinfo=tz)
+        except ValueError:
+            continue
+        if 1990 <= day_.year <= 2100:
+            return day_
+    return None
+
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def period_bound(value: str, *, end: bool, tz: dt.tzinfo = DEFAULT_TZ) -> int:
+    """Epoch seconds for ``--since``/``--until``: ``2022``, ``2022-04``, ``2022-04-09`` or a full
+    date-time. ``end=True`` gives the first second after the period, so ``--until 2022-04``
+    includes all of April."""
+    text = value.strip()
+    m = _PERIOD.match(text)
+    if m:
+        year, month, day = int(m.group(1)), m.group(2), m.group(3)
+        try:
+            start = dt.datetime(year, int(month or 1), int(day or 1), tzinfo=tz)
+        except ValueError:
+            raise UsageError(f"invalid date {value!r}") from None
+        if end:
+            if day:
+                start += dt.timedelta(days=1)
+            elif month:
+                start = start.replace(year=year + int(month) // 12, month=int(month) % 12 + 1)
+            else:
+                start = start.replace(year=year + 1)
+        return int(start.timestamp())
+    try:
+        moment = parse_date(text, tz)
+    except (ValueError, UsageError):
+        moment = None
+    if moment is None:
+        raise UsageError(f"invalid date {value!r}: use YYYY, YYYY-MM, YYYY-MM-DD or a date and time")
+    return int(moment.timestamp()) + (1 if end else 0)

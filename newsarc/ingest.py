@@ -1,0 +1,325 @@
+"""``newsarc import``: walk folders, read and parse posts (in worker processes), store them.
+
+Incremental: a file whose size and mtime are unchanged since the last import is not read again;
+a changed mtime with the same content hash is only recorded. One post per article id: another
+file with the same ``external_id`` is a duplicate copy, and the most recently modified copy's
+content wins. Writes are committed in batches, so an interrupted import leaves every post either
+fully written or not at all; running it again finishes the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from .errors import NotAPost, PostError, UsageError
+from .dates import DEFAULT_TZ, format_date
+from .parse import parse_post
+from .read import read_file
+from .store import Store
+
+#: files handed to the worker processes at a time; also the unit between progress reports
+CHUNK = 512
+#: commit at least this often (seconds), so an interruption loses little work
+COMMIT_SECONDS = 2.0
+
+
+@dataclass
+class Prepared:
+    """A file read, decoded and parsed by a worker, ready to be written."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    external_id: str = ""
+    row: dict[str, Any] | None = None
+    fts: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+    #: set when the file is not a post (skipped) or could not be imported (failed)
+    status: str = "post"
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``failed``/``skipped``/``warnings`` hold (path, message) pairs."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    #: duplicates whose content replaced the stored copy because the file is newer
+    newer_copies: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+    failed_reasons: Counter[str] = field(default_factory=Counter)
+    files: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def posts_written(self) -> int:
+        return self.imported + self.updated
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files under ``paths``, in a stable order.
+
+    Folders are walked recursively; names starting with '.' (``.git``, ``.DS_Store``) are left
+    out. Links to files are read; links to folders are not followed, so a link loop cannot hang
+    an import (name the target folder itself to import it).
+    """
+    for root in paths:
+        if not root.is_dir():
+            yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.startswith("."):
+                    yield Path(dirpath) / name
+
+
+def check_paths(paths: Iterable[Path]) -> list[Path]:
+    """Absolute paths, or ``UsageError`` for the first one that does not exist."""
+    out = []
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        out.append(Path(os.path.abspath(path)))
+    return out
+
+
+def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.tzinfo) -> Prepared:
+    """Read, hash, decode and parse one file (runs in a worker process)."""
+    try:
+        data, decoded = read_file(Path(path))
+    except PostError as exc:
+        return _not_imported(path, size, mtime_ns, "", exc)
+    digest = hashlib.sha256(data).hexdigest()
+    prepared = Prepared(path=path, size=size, mtime_ns=mtime_ns, hash=digest)
+    if digest == known_hash:
+        prepared.status = "same"
+        return prepared
+    try:
+        post = parse_post(decoded.text, PurePath(path), tz)
+    except PostError as exc:
+        return _not_imported(path, size, mtime_ns, digest, exc)
+    except Exception as exc:  # a parser bug must not stop the import; report it as a failure
+        return _not_imported(
+            path, size, mtime_ns, digest,
+            PostError(f"unexpected {type(exc).__name__}: {exc} (please report this)", "internal error"),
+        )  # fmt: skip
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    prepared.external_id = post.external_id
+    prepared.warnings = post.warnings
+    prepared.row = {
+        "external_id": post.external_id,
+        "title": post.title,
+        "date": format_date(post.date),
+        "date_utc": int(post.date.timestamp()) if post.date else None,
+        "category": post.category,
+        "tags": json.dumps(post.tags, ensure_ascii=False),
+        "source": post.source,
+        "url": post.url,
+        "summary": post.summary,
+        "text": post.text,
+        "body": json.dumps([b.to_dict() for b in post.blocks], ensure_ascii=False, separators=(",", ":")),
+        "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
+        "raw": decoded.text,
+        "encoding": decoded.encoding,
+        "hash": digest,
+        "source_path": path,
+        "source_mtime_ns": mtime_ns,
+        "imported_at": now,
+        "updated_at": now,
+    }
+    prepared.fts = Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
+    return prepared
+
+
+def _not_imported(path: str, size: int, mtime_ns: int, digest: str, exc: PostError) -> Prepared:
+    status = "skipped" if isinstance(exc, NotAPost) else "failed"
+    return Prepared(
+        path=path, size=size, mtime_ns=mtime_ns, hash=digest,
+        status=status, reason=exc.reason, message=str(exc),
+    )  # fmt: skip
+
+
+def _prepare_task(task: tuple[str, int, int, str | None, dt.tzinfo]) -> Prepared:
+    return prepare(*task)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is handled once, by the parent, which stops the pool and rolls back cleanly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Importer:
+    """Imports files into a store. ``workers`` > 1 parses in that many processes."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tz: dt.tzinfo = DEFAULT_TZ,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ):
+        self.store = store
+        self.tz = tz
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.progress = progress
+        self.result = ImportResult()
+
+    def run(self, paths: Iterable[Path]) -> ImportResult:
+        """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
+        roots = check_paths(paths)
+        started = time.monotonic()
+        total = sum(1 for _ in iter_files(roots)) if self.progress else 0
+        pool = None
+        if self.workers > 1:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+            pool = ctx.Pool(self.workers, initializer=_ignore_sigint)
+        try:
+            self._run(roots, total, pool)
+        except KeyboardInterrupt:
+            self.result.interrupted = True
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+            self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _run(self, roots: list[Path], total: int, pool: Any) -> None:
+        done = 0
+        batch: list[Path] = []
+        last_commit = time.monotonic()
+        self.store.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for path in iter_files(roots):
+                batch.append(path)
+                if len(batch) >= CHUNK:
+                    done += self._chunk(batch, pool)
+                    batch = []
+                    if time.monotonic() - last_commit > COMMIT_SECONDS:
+                        self.store.conn.execute("COMMIT")
+                        self.store.conn.execute("BEGIN IMMEDIATE")
+                        last_commit = time.monotonic()
+                    if self.progress:
+                        self.progress(done, total)
+            done += self._chunk(batch, pool)
+        except BaseException:
+            self.store.conn.execute("ROLLBACK")
+            raise
+        self.store.conn.execute("COMMIT")
+        if self.progress:
+            self.progress(done, total)
+
+    def _chunk(self, paths: list[Path], pool: Any) -> int:
+        """Import one chunk of files inside the open transaction."""
+        tasks = []
+        for path in paths:
+            self.result.files += 1
+            spath = str(path)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
+                continue
+            state = self.store.file_state(spath)
+            if state and state[0] == st.st_size and state[1] == st.st_mtime_ns and state[3] != "failed":
+                self._unchanged(state[3])
+                continue
+            known = state[2] if state and state[3] != "failed" else None
+            tasks.append((spath, st.st_size, st.st_mtime_ns, known, self.tz))
+        results: Iterable[Prepared]
+        if pool is not None and len(tasks) > 1:
+            results = pool.imap(_prepare_task, tasks, chunksize=16)
+        else:
+            results = map(_prepare_task, tasks)
+        for prepared in results:
+            self._write(prepared)
+        return len(paths)
+
+    def _unchanged(self, status: str) -> None:
+        if status == "skipped":
+            return  # a non-post seen before: not news, not worth a count
+        self.result.unchanged += 1
+
+    def _fail(self, path: str, reason: str, message: str) -> None:
+        self.result.failed.append((path, message))
+        self.result.failed_reasons[reason] += 1
+
+    def _write(self, p: Prepared) -> None:
+        store, result = self.store, self.result
+        if p.status == "same":
+            store.touch_file(p.path, p.size, p.mtime_ns)
+            result.unchanged += 1
+            return
+        if p.status in ("skipped", "failed"):
+            message = p.message or p.reason or p.status
+            if not message.startswith(p.path):
+                message = f"{p.path}: {message}"
+            if p.status == "skipped":
+                result.skipped.append((p.path, message))
+                result.skipped_reasons[p.reason or "not a post"] += 1
+            else:
+                self._fail(p.path, p.reason or "invalid", message)
+            store.record_file(
+                p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash or None,
+                status=p.status, reason=p.reason,
+            )  # fmt: skip
+            return
+        assert p.row is not None
+        result.warnings.extend((p.path, f"{p.path}: {w}") for w in p.warnings)
+        existing = store.find_post_by_external_id(p.external_id)
+        status = "post"
+        if existing is None:
+            post_id = store.write_post(p.row, p.fts, None)
+            result.imported += 1
+        else:
+            post_id, stored_hash, stored_mtime = existing
+            previous = store.file_state(p.path)
+            known_here = previous is not None and previous[4] == post_id
+            if stored_hash == p.hash:
+                # the same content as stored: another copy, or this file's unchanged content
+                if known_here:
+                    status = previous[3] if previous else "post"
+                    result.unchanged += 1
+                else:
+                    status = "duplicate"
+                    result.duplicates += 1
+            elif p.mtime_ns >= (stored_mtime or 0):
+                store.write_post(p.row, p.fts, post_id)
+                store.conn.execute(
+                    "UPDATE files SET status = 'duplicate' WHERE post_id = ? AND path != ?",
+                    (post_id, p.path),
+                )
+                if known_here:
+                    result.updated += 1
+                else:
+                    result.duplicates += 1
+                    result.newer_copies += 1
+            else:
+                status = "duplicate"
+                result.duplicates += 1
+        store.record_file(
+            p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash, status=status, post_id=post_id
+        )

@@ -1,0 +1,98 @@
+"""Typed records that cross module borders: a parsed post, a body block, a stored post."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BlockType = Literal["p", "h", "quote", "img", "table"]
+
+
+@dataclass
+class Block:
+    """One block of an article body: paragraph, sub-heading, quote, image or table."""
+
+    type: BlockType
+    text: str = ""
+    src: str | None = None
+    alt: str | None = None
+    rows: list[list[str]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.text:
+            out["text"] = self.text
+        if self.src is not None:
+            out["src"] = self.src
+        if self.alt:
+            out["alt"] = self.alt
+        if self.rows is not None:
+            out["rows"] = self.rows
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Block:
+        return cls(
+            type=data["type"],
+            text=data.get("text", ""),
+            src=data.get("src"),
+            alt=data.get("alt"),
+            rows=data.get("rows"),
+        )
+
+
+@dataclass
+class ParsedPost:
+    """What ``parse.parse_post`` makes of one file's text."""
+
+    external_id: str
+    title: str
+    date: dt.datetime | None
+    category: str | None
+    tags: list[str]
+    source: str | None
+    url: str | None
+    summary: str | None
+    text: str
+    blocks: list[Block]
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: non-fatal problems worth telling the user (recovered YAML, date taken from the file name)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Post:
+    """A post as stored in the archive. ``to_record`` gives the one JSON shape of every output."""
+
+    id: int
+    external_id: str
+    title: str
+    date: str | None
+    category: str | None
+    tags: list[str]
+    source: str | None
+    url: str | None
+    summary: str | None
+    text: str | None
+    paths: list[str]
+    blocks: list[Block] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    raw: str | None = None
+
+    def to_record(self, with_text: bool = True) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "id": self.id,
+            "external_id": self.external_id,
+            "title": self.title,
+            "date": self.date,
+            "category": self.category,
+            "tags": self.tags,
+            "source": self.source,
+            "url": self.url,
+            "summary": self.summary,
+        }
+        if with_text:
+            record["text"] = self.text
+        record["paths"] = self.paths
+        return record

@@ -1,0 +1,109 @@
+"""Machine formats, defined once: json, jsonl, csv, tsv and ids for list, search and export.
+
+These write straight to a text stream, never through Rich (Rich wraps long lines when piped).
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+
+class Format(str, enum.Enum):
+    """Output formats of list and search. ``table`` is for people (Rich on a terminal, plain
+    tab-separated lines when piped); the others are for scripts."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+    ids = "ids"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _control_picture(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␍ for CR …
+    if code == 0x7F:
+        return "\u2421"
+    return "\ufffd"
+
+
+def clean(text: str) -> str:
+    """Text safe for a terminal: control characters (ESC, CR, C1, bidi overrides) become visible
+    symbols, so post content can never move the cursor, recolour, retitle or link the terminal."""
+    return _CONTROL.sub(_control_picture, text)
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One record as compact JSON (non-ASCII kept readable; control characters escaped)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def write_records(
+    records: Iterable[dict[str, Any]], fmt: Format | str, out: TextIO, *, tty: bool = False
+) -> int:
+    """Write records in a machine format; returns how many were written. Streams: one record is
+    held at a time, whatever the format. ``tty`` cleans control characters from text formats."""
+    fmt = Format(fmt)
+    n = 0
+    fix = clean if tty else (lambda s: s)
+    if fmt is Format.ids:
+        for record in records:
+            out.write(f"{record['id']}\n")
+            n += 1
+    elif fmt is Format.jsonl:
+        for record in records:
+            out.write(json_line(record) + "\n")
+            n += 1
+    elif fmt is Format.json:
+        out.write("[")
+        for record in records:
+            out.write(("," if n else "") + "\n" + json.dumps(record, ensure_ascii=False))
+            n += 1
+        out.write("\n]\n" if n else "]\n")
+    elif fmt in (Format.csv, Format.tsv):
+        iterator: Iterator[dict[str, Any]] = iter(records)
+        first = next(iterator, None)
+        if first is None:
+            return 0
+        columns = list(first)
+        if fmt is Format.csv:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(columns)
+            for record in _chain(first, iterator):
+                writer.writerow([fix(_cell(record.get(c))) for c in columns])
+                n += 1
+        else:
+            out.write("\t".join(columns) + "\n")
+            for record in _chain(first, iterator):
+                cells = (fix(_cell(record.get(c)).translate(_TSV_ESCAPES)) for c in columns)
+                out.write("\t".join(cells) + "\n")
+                n += 1
+    else:
+        raise ValueError(f"{fmt.value} is not a machine format")
+    return n
+
+
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest

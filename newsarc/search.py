@@ -1,0 +1,392 @@
+"""The query language, its translation to FTS5, ranking, and snippets with exact highlights.
+
+Query language::
+
+    创新 联合体            both terms (AND)
+    芯片 OR 半导体          either
+    央企 -国资委            exclude (also: NOT 国资委)
+    "federal reserve"     a phrase: spaces are part of the term
+    (芯片 OR 半导体) 央企    grouping
+    title:央企 category:emnews tag:东财滚动新闻 source:上海证券报
+                          a term in one field (``text:`` too)
+
+Every term matches where it occurs as a substring of the folded field (see ``fold``): there is no
+wildcard and no word boundary, and FTS5 syntax characters in a term are plain characters.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .errors import QueryError
+from .fold import fold, fold_chars, match_phrase
+from .models import Post
+from .store import Filters, Store
+
+FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
+          "tags": "tags", "source": "source"}  # fmt: skip
+DEFAULT_COLUMNS = "{title text}"
+#: bm25 weights in FTS column order (title, text, category, tags, source): a title match counts 10×
+WEIGHTS = "10.0, 1.0, 0.0, 0.0, 0.0"
+
+Sort = Literal["rank", "date", "-date"]
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Term:
+    text: str  # as typed
+    folded: str
+    field: str | None = None  # FTS column, None for title+text
+
+
+@dataclass
+class Not:
+    child: Node
+
+
+@dataclass
+class And:
+    children: list[Node]
+
+
+@dataclass
+class Or:
+    children: list[Node]
+
+
+Node = Term | Not | And | Or
+
+_FIELD_PREFIX = re.compile(r"(\w+):(?=[^\s()])")
+
+
+def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
+    """Tokens: (kind, text, field, negated); kind is '(', ')', 'OR', 'AND', 'NOT' or 'term'.
+
+    A term runs to the next space or parenthesis; a leading ``-`` excludes it; ``field:`` names
+    a field; ``"…"`` is a phrase in which spaces and parentheses are plain (``""`` is a quote).
+    """
+    tokens: list[tuple[str, str, str | None, bool]] = []
+    i, n = 0, len(query)
+    while i < n:
+        char = query[i]
+        if char.isspace():
+            i += 1
+            continue
+        if char in "()":
+            tokens.append((char, char, None, False))
+            i += 1
+            continue
+        negated = char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] not in "()"
+        if negated:
+            i += 1
+        field = None
+        m = _FIELD_PREFIX.match(query, i)
+        if m and m.group(1).lower() in FIELDS:
+            field = FIELDS[m.group(1).lower()]
+            i = m.end()
+        if query[i] == '"':
+            chars, i = [], i + 1
+            while True:
+                if i >= n:
+                    raise QueryError(
+                        f"unbalanced quote in {query!r}: close the phrase with \" or remove it"
+                    )
+                if query[i] == '"':
+                    if query.startswith('""', i):
+                        chars.append('"')
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                chars.append(query[i])
+                i += 1
+            word, kind = "".join(chars), "term"
+        else:
+            start = i
+            while i < n and not query[i].isspace() and query[i] not in "()":
+                i += 1
+            word = query[start:i]
+            keyword = not negated and field is None and word in ("OR", "AND", "NOT")
+            kind = word if keyword else "term"
+        tokens.append((kind, word, field, negated))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, query: str):
+        self.query = query
+        self.tokens = _lex(query)
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise QueryError("empty query: give at least one term")
+        node = self.or_expr()
+        if self.pos < len(self.tokens):
+            raise QueryError(f"unexpected {self.tokens[self.pos][1]!r} in {self.query!r}")
+        return node
+
+    def or_expr(self) -> Node:
+        children = [self.and_expr()]
+        while self.peek() == "OR":
+            self.pos += 1
+            if self.peek() in (None, ")", "OR", "AND"):
+                raise QueryError("OR needs a term on both sides (quote it to search for \"OR\")")
+            children.append(self.and_expr())
+        return children[0] if len(children) == 1 else Or(children)
+
+    def and_expr(self) -> Node:
+        children = [self.unary()]
+        while self.peek() not in (None, ")", "OR"):
+            if self.peek() == "AND":
+                self.pos += 1
+                if self.peek() in (None, ")", "OR", "AND"):
+                    raise QueryError("AND needs a term on both sides")
+            children.append(self.unary())
+        return children[0] if len(children) == 1 else And(children)
+
+    def unary(self) -> Node:
+        kind = self.peek()
+        if kind is None:
+            raise QueryError(f"the query {self.query!r} ends too early")
+        if kind == "NOT":
+            self.pos += 1
+            if self.peek() in (None, ")", "OR", "AND"):
+                raise QueryError("NOT needs a term after it")
+            return Not(self.unary())
+        if kind == "(":
+            self.pos += 1
+            if self.peek() == ")":
+                raise QueryError("empty parentheses in the query")
+            node = self.or_expr()
+            if self.peek() != ")":
+                raise QueryError(f"unbalanced parenthesis in {self.query!r}: add ')'")
+            self.pos += 1
+            return node
+        if kind == ")":
+            raise QueryError(f"unbalanced parenthesis in {self.query!r}: remove ')' or add '('")
+        if kind in ("OR", "AND"):
+            raise QueryError(f"{kind} needs a term on both sides (quote it to search for \"{kind}\")")
+        _, word, fieldname, negated = self.tokens[self.pos]
+        self.pos += 1
+        folded = fold(word)
+        if not folded:
+            raise QueryError(f"the term {word!r} has no searchable characters")
+        term = Term(word, folded, fieldname)
+        return Not(term) if negated else term
+
+
+def parse_query(query: str) -> Node:
+    """Parse a query into a tree; raises ``QueryError`` with a one-line explanation."""
+    return _Parser(query).parse()
+
+
+# -- compiling to FTS5 ------------------------------------------------------------------------
+
+
+def _compile(node: Node) -> str:
+    """FTS5 expression for a node that has at least one positive term (else QueryError)."""
+    if isinstance(node, Term):
+        columns = "{" + node.field + "}" if node.field else DEFAULT_COLUMNS
+        return f"{columns} : ({match_phrase(node.folded)})"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(_compile(c) for c in node.children) + ")"
+    if isinstance(node, Not):
+        raise QueryError("a group cannot only exclude: add a term to look for")
+    children = _flatten_and(node)
+    positives = [c for c in children if not isinstance(c, Not)]
+    negatives = [c.child for c in children if isinstance(c, Not)]
+    if not positives:
+        raise QueryError("a group cannot only exclude: add a term to look for")
+    expr = "(" + " AND ".join(_compile(c) for c in positives) + ")"
+    if negatives:
+        expr += " NOT (" + " OR ".join(_compile(c) for c in negatives) + ")"
+    return "(" + expr + ")"
+
+
+def _flatten_and(node: And) -> list[Node]:
+    out: list[Node] = []
+    for child in node.children:
+        out.extend(_flatten_and(child) if isinstance(child, And) else [child])
+    return out
+
+
+@dataclass
+class Compiled:
+    """A query as FTS5 MATCH expressions: posts matching ``include`` (all posts when None) and
+    not matching ``exclude``."""
+
+    include: str | None
+    exclude: str | None
+    terms: list[Term]
+
+
+def compile_query(query: str) -> Compiled:
+    """Parse and translate a query. A query that only excludes (``-广告``) selects all others."""
+    node = parse_query(query)
+    terms = _positive_terms(node)
+    top = _flatten_and(node) if isinstance(node, And) else [node]
+    if all(isinstance(c, Not) for c in top):
+        negatives = [c.child for c in top if isinstance(c, Not)]
+        return Compiled(None, "(" + " OR ".join(_compile(c) for c in negatives) + ")", terms)
+    return Compiled(_compile(node), None, terms)
+
+
+def _positive_terms(node: Node, negated: bool = False) -> list[Term]:
+    if isinstance(node, Term):
+        return [] if negated else [node]
+    if isinstance(node, Not):
+        return _positive_terms(node.child, not negated)
+    return [t for c in node.children for t in _positive_terms(c, negated)]
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    post: Post
+    score: float | None
+    snippet: str
+    #: (start, end) character spans of matched text inside ``snippet``
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+
+
+def _where(compiled: Compiled, filters: Filters) -> tuple[str, list[object]]:
+    conditions, params = filters.sql("p")
+    if compiled.exclude is not None:
+        conditions.append("p.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(compiled.exclude)
+    return (" AND ".join(conditions), params)
+
+
+def count(store: Store, query: str, filters: Filters | None = None) -> int:
+    """How many posts match."""
+    compiled = compile_query(query)
+    where, params = _where(compiled, filters or Filters())
+    if compiled.include is None:
+        sql = "SELECT count(*) FROM posts p" + (f" WHERE {where}" if where else "")
+        return int(store.conn.execute(sql, params).fetchone()[0])
+    sql = "SELECT count(*) FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+    if where:
+        sql += f" AND {where}"
+    return int(store.conn.execute(sql, [compiled.include, *params]).fetchone()[0])
+
+
+def search(
+    store: Store,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    sort: Sort = "rank",
+    limit: int | None = 20,
+    offset: int = 0,
+    text: bool = True,
+    snippets: bool = True,
+) -> SearchResult:
+    """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
+    compiled = compile_query(query)
+    filters = filters or Filters()
+    where, params = _where(compiled, filters)
+    date_order = "p.date_utc DESC NULLS LAST, p.id DESC" if sort != "date" else "p.date_utc ASC NULLS LAST, p.id"
+    if compiled.include is None:
+        sql = "SELECT p.id, NULL FROM posts p" + (f" WHERE {where}" if where else "")
+        order = date_order
+        all_params: list[object] = list(params)
+    else:
+        sql = (
+            f"SELECT p.id, bm25(posts_fts, {WEIGHTS}) FROM posts_fts "
+            "JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+        )
+        if where:
+            sql += f" AND {where}"
+        order = "2, p.date_utc DESC" if sort == "rank" else date_order
+        all_params = [compiled.include, *params]
+    sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+    rows = store.conn.execute(sql, [*all_params, -1 if limit is None else limit, offset]).fetchall()
+    total = count(store, query, filters) if (limit is not None and (len(rows) == limit or offset)) else offset + len(rows)
+    posts = store.posts_by_ids([r[0] for r in rows], text=True)
+    scores = {r[0]: r[1] for r in rows}
+    hits = []
+    for post in posts:
+        snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
+        score = scores[post.id]
+        if not text:
+            post.text = None
+        hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
+    return SearchResult(total, hits)
+
+
+# -- snippets -----------------------------------------------------------------------------------
+
+
+def _term_pattern(folded: str) -> re.Pattern[str]:
+    return re.compile(" +".join(re.escape(part) for part in folded.split(" ")))
+
+
+def find_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Spans of ``text`` (original characters) where any term matches after folding, sorted."""
+    wanted = [t for t in terms if t.field in (None, "text")]
+    if not wanted or not text:
+        return []
+    folded = fold_chars(text)
+    offsets = None
+    if len(folded) != len(text):
+        # a character folded to more or fewer characters: map folded positions back
+        offsets = []
+        for i, char in enumerate(text):
+            offsets.extend([i] * len(fold_chars(char)))
+    spans = []
+    for term in wanted:
+        for m in _term_pattern(term.folded).finditer(folded):
+            if offsets is None:
+                spans.append((m.start(), m.end()))
+            else:
+                spans.append((offsets[m.start()], offsets[m.end() - 1] + 1))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def make_snippet(
+    text: str, terms: list[Term], before: int = 30, width: int = 120
+) -> tuple[str, list[tuple[int, int]]]:
+    """A one-line excerpt around the first match, and the highlight spans inside it."""
+    spans = find_spans(text, terms)
+    start = max(0, spans[0][0] - before) if spans else 0
+    end = min(len(text), start + width)
+    if spans:
+        # do not cut the first match in half
+        end = max(end, min(len(text), spans[0][1]))
+    piece = text[start:end]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    flat = prefix + re.sub(r"\s", " ", piece) + suffix
+    first = bisect.bisect_left(spans, (start, start))
+    inside = []
+    for s, e in spans[max(0, first - 1) :]:
+        if s >= end:
+            break
+        if e > start:
+            inside.append((max(s, start) - start + len(prefix), min(e, end) - start + len(prefix)))
+    return flat, inside

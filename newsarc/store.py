@@ -1,0 +1,484 @@
+"""The archive: one SQLite file, its schema and migrations, and the queries on it.
+
+Tables (see README "Schema"): ``posts`` (one row per article), ``post_tags``, ``files`` (every
+file path seen, with size, mtime and hash for incremental imports), ``posts_fts`` (a contentless
+FTS5 index of n-gram tokens, see ``fold``), ``settings`` and ``_migrations``.
+
+Writes happen in short ``BEGIN IMMEDIATE`` transactions; readers never block thanks to WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+from .models import Block, Post
+
+#: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
+INDEX_VERSION = "1"
+FTS_COLUMNS = ("title", "text", "category", "tags", "source")
+
+
+def default_db_path() -> Path:
+    """``$NEWSARC_DB``, else ``$XDG_DATA_HOME/newsarc/archive.db`` (``~/.local/share`` by default)."""
+    env = os.environ.get("NEWSARC_DB")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsarc" / "archive.db"
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    import sqlite_utils  # only needed when a schema is created or changed
+
+    db = sqlite_utils.Database(conn)
+    db["posts"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "external_id": str,
+            "title": str,
+            "date": str,  # ISO 8601 with offset, as written (time zone kept)
+            "date_utc": int,  # seconds since the epoch, for sorting and date filters
+            "category": str,
+            "tags": str,  # JSON array
+            "source": str,
+            "url": str,
+            "summary": str,
+            "text": str,  # plain text, paragraphs separated by blank lines
+            "body": str,  # JSON array of blocks: p, h, quote, img, table
+            "meta": str,  # JSON object: every other front-matter key
+            "raw": str,  # the original file text, exactly as decoded
+            "encoding": str,
+            "hash": str,  # sha256 of the file bytes the content came from
+            "source_path": str,  # that file
+            "source_mtime_ns": int,
+            "imported_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"external_id", "title", "tags", "text", "body", "meta", "raw", "hash"},
+    )
+    db["posts"].create_index(["external_id"], unique=True)  # type: ignore[union-attr]
+    db["posts"].create_index(["date_utc"])  # type: ignore[union-attr]
+    db["posts"].create_index(["category", "date_utc"])  # type: ignore[union-attr]
+    db["posts"].create_index(["source", "date_utc"])  # type: ignore[union-attr]
+    db["post_tags"].create(  # type: ignore[union-attr]
+        {"tag": str, "post_id": int},
+        pk=("tag", "post_id"),
+        foreign_keys=[("post_id", "posts", "id")],
+        not_null={"tag", "post_id"},
+    )
+    db["post_tags"].create_index(["post_id"])  # type: ignore[union-attr]
+    db["files"].create(  # type: ignore[union-attr]
+        {
+            "path": str,
+            "post_id": int,
+            "size": int,
+            "mtime_ns": int,
+            "hash": str,
+            "status": str,  # post | duplicate | skipped | failed
+            "reason": str,
+            "seen_at": str,
+        },
+        pk="path",
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["files"].create_index(["post_id"])  # type: ignore[union-attr]
+    conn.execute(
+        "CREATE VIRTUAL TABLE posts_fts USING fts5("
+        + ", ".join(FTS_COLUMNS)
+        + ", content='', tokenize='unicode61 remove_diacritics 0')"
+    )
+    db["settings"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
+    conn.execute("INSERT INTO settings VALUES ('index_version', ?)", (INDEX_VERSION,))
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+
+
+# -- connection ------------------------------------------------------------------------------
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def _describe(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    if "file is not a database" in text or "not a database" in text:
+        return f"{path}: not a SQLite database (is --db pointing at the right file?)"
+    if "readonly" in text or "read-only" in text:
+        return f"{path}: the archive is read-only; check the file's permissions"
+    if "locked" in text or "busy" in text:
+        return f"{path}: the archive is locked by another process; try again when it is done"
+    if "disk" in text and "full" in text:
+        return f"{path}: the disk is full"
+    if "unable to open" in text:
+        return f"{path}: cannot open the archive ({text}); check the folder exists and is writable"
+    return f"{path}: {text}"
+
+
+class Store:
+    """An open archive. Use ``Store.open(path)``; close with ``close()`` or a ``with`` block."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, create: bool = True, readonly: bool = False) -> Store:
+        """Open (and create or migrate) the archive at ``path`` (default: ``default_db_path()``).
+
+        ``create=False`` refuses to create a missing archive (read commands use that, so a typo
+        in --db gives a clear error instead of an empty archive).
+        """
+        path = Path(path) if path is not None else default_db_path()
+        if path.is_dir():
+            raise StoreError(f"{path}: is a folder; --db takes the archive file's path")
+        exists = path.exists()
+        if not exists and not create:
+            raise StoreError(
+                f"{path}: no archive here yet; run 'newsarc import DIR' first (or pass --db)"
+            )
+        if not exists:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot create the archive's folder ({exc.strerror})") from None
+        try:
+            conn = _connect(path, readonly=readonly and exists)
+            store = cls(conn, path)
+            store._prepare(writable=not readonly)
+        except sqlite3.Error as exc:
+            raise StoreError(_describe(exc, path)) from None
+        return store
+
+    def _prepare(self, writable: bool) -> None:
+        conn = self.conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: archive schema {version} is newer than this newsarc understands "
+                f"({len(MIGRATIONS)}); upgrade newsarc"
+            )
+        if tables and "_migrations" not in tables:
+            raise StoreError(
+                f"{self.path}: not a newsarc archive (it has other tables); choose another --db"
+            )
+        if version < len(MIGRATIONS):
+            if not writable:
+                raise StoreError(f"{self.path}: the archive needs an upgrade; run any write command")
+            conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate(version)
+        conn.execute("PRAGMA foreign_keys = ON")
+        if writable:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._check_index_version()
+
+    def _migrate(self, version: int) -> None:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+            for migration in MIGRATIONS[version:]:
+                migration(conn)
+                conn.execute(
+                    "INSERT INTO _migrations VALUES (?, datetime('now'))", (migration.__name__,)
+                )
+            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _check_index_version(self) -> None:
+        row = self.conn.execute("SELECT value FROM settings WHERE key='index_version'").fetchone()
+        if row is None or row[0] != INDEX_VERSION:
+            self.rebuild_index()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: everything in it is committed together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- the full-text index -------------------------------------------------------------------
+
+    @staticmethod
+    def fts_values(
+        title: str, text: str, category: str | None, tags: Sequence[str], source: str | None
+    ) -> tuple[str, ...]:
+        """The token strings stored for one post (deterministic: also used to delete it)."""
+        from .fold import index_form
+
+        return (
+            index_form(title),
+            index_form(text),
+            index_form(category or ""),
+            " ".join(index_form(tag) for tag in tags),
+            index_form(source or ""),
+        )
+
+    def _fts_delete(self, post_id: int) -> None:
+        row = self.conn.execute(
+            "SELECT title, text, category, tags, source FROM posts WHERE id = ?", (post_id,)
+        ).fetchone()
+        if row is None:
+            return
+        values = self.fts_values(row[0], row[1], row[2], json.loads(row[3]), row[4])
+        self.conn.execute(
+            "INSERT INTO posts_fts(posts_fts, rowid, title, text, category, tags, source) "
+            "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+            (post_id, *values),
+        )
+
+    def rebuild_index(self) -> int:
+        """Rebuild the full-text index from the posts table. Returns the number of posts."""
+        n = 0
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
+            rows = conn.execute("SELECT id, title, text, category, tags, source FROM posts")
+            for row in rows:
+                values = self.fts_values(row[1], row[2], row[3], json.loads(row[4]), row[5])
+                conn.execute(
+                    "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (row[0], *values),
+                )
+                n += 1
+            conn.execute(
+                "INSERT OR REPLACE INTO settings VALUES ('index_version', ?)", (INDEX_VERSION,)
+            )
+        return n
+
+    # -- writing posts ---------------------------------------------------------------------------
+
+    def find_post_by_external_id(self, external_id: str) -> tuple[int, str, int | None] | None:
+        """(id, hash, source_mtime_ns) of the post with this article id, if any."""
+        row = self.conn.execute(
+            "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?", (external_id,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def write_post(self, row: dict[str, Any], fts: tuple[str, ...], post_id: int | None) -> int:
+        """Insert a new post (``post_id`` None) or replace an existing one. Call in a transaction."""
+        conn = self.conn
+        columns = list(row)
+        if post_id is None:
+            cur = conn.execute(
+                f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in columns],
+            )
+            post_id = int(cur.lastrowid or 0)
+        else:
+            self._fts_delete(post_id)
+            conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
+            columns = [c for c in columns if c != "imported_at"]
+            conn.execute(
+                f"UPDATE posts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                [row[c] for c in columns] + [post_id],
+            )
+        conn.executemany(
+            "INSERT OR IGNORE INTO post_tags (tag, post_id) VALUES (?, ?)",
+            [(tag, post_id) for tag in json.loads(row["tags"])],
+        )
+        conn.execute(
+            "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (post_id, *fts),
+        )
+        return post_id
+
+    def file_state(self, path: str) -> tuple[int, int, str, str, int | None] | None:
+        """(size, mtime_ns, hash, status, post_id) recorded for a file path, if seen before."""
+        row = self.conn.execute(
+            "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return tuple(row) if row else None  # type: ignore[return-value]
+
+    def record_file(
+        self,
+        path: str,
+        *,
+        size: int,
+        mtime_ns: int,
+        hash: str | None,
+        status: str,
+        post_id: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
+            "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, datetime('now'))",
+            (path, post_id, size, mtime_ns, hash, status, reason),
+        )
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        """Same content, new mtime (a ``touch`` or a copy): remember the new stat."""
+        self.conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+        )
+
+    # -- reading posts ---------------------------------------------------------------------------
+
+    _RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary"
+
+    def _paths(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {i: [] for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            rows = self.conn.execute(
+                f"SELECT post_id, path FROM files WHERE post_id IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY post_id, status = 'duplicate', path",
+                list(chunk),
+            )
+            for post_id, path in rows:
+                out[post_id].append(path)
+        return out
+
+    def posts_by_ids(
+        self, ids: Sequence[int], *, text: bool = True, full: bool = False
+    ) -> list[Post]:
+        """Posts in the order of ``ids`` (missing ids are left out). ``full`` adds body/meta/raw."""
+        if not ids:
+            return []
+        extra = ", text" if text or full else ", NULL"
+        extra += ", body, meta, raw" if full else ", NULL, NULL, NULL"
+        found: dict[int, Post] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self.conn.execute(
+                f"SELECT {self._RECORD_COLUMNS}{extra} FROM posts "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = _row_to_post(row)
+        paths = self._paths(list(found))
+        out = []
+        for i in ids:
+            if i in found:
+                found[i].paths = paths[i]
+                out.append(found[i])
+        return out
+
+    def iter_posts(
+        self, where: str = "", params: Sequence[Any] = (), order: str = "id", *,
+        text: bool = True, full: bool = False, batch: int = 500,
+    ) -> Iterator[Post]:  # fmt: skip
+        """Stream posts matching an SQL condition in ``order``, ``batch`` at a time (flat memory)."""
+        ids = [r[0] for r in self.conn.execute(f"SELECT id FROM posts {where} ORDER BY {order}", params)]
+        for start in range(0, len(ids), batch):
+            yield from self.posts_by_ids(ids[start : start + batch], text=text, full=full)
+
+    def resolve(self, ref: str) -> int | None:
+        """A post id from an integer id, an external id, or an imported file's path."""
+        ref = ref.strip()
+        if ref.isdigit():
+            row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(ref),)).fetchone()
+            if row:
+                return int(row[0])
+        row = self.conn.execute("SELECT id FROM posts WHERE external_id = ?", (ref,)).fetchone()
+        if row:
+            return int(row[0])
+        candidates = [ref]
+        try:
+            candidates.append(str(Path(ref).expanduser().resolve()))
+        except (OSError, RuntimeError):
+            pass
+        for candidate in candidates:
+            row = self.conn.execute(
+                "SELECT post_id FROM files WHERE path = ? AND post_id IS NOT NULL", (candidate,)
+            ).fetchone()
+            if row:
+                return int(row[0])
+        return None
+
+    def count(self, where: str = "", params: Iterable[Any] = ()) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM posts {where}", list(params)).fetchone()[0])
+
+
+def _row_to_post(row: Sequence[Any]) -> Post:
+    return Post(
+        id=row[0],
+        external_id=row[1],
+        title=row[2],
+        date=row[3],
+        category=row[4],
+        tags=json.loads(row[5]),
+        source=row[6],
+        url=row[7],
+        summary=row[8],
+        text=row[9],
+        paths=[],
+        blocks=[Block.from_dict(b) for b in json.loads(row[10])] if row[10] else None,
+        meta=json.loads(row[11]) if row[11] else {},
+        raw=row[12],
+    )
+
+
+@dataclass
+class Filters:
+    """Selection shared by list, search and export: category, tag, source and a date range."""
+
+    category: str | None = None
+    tag: str | None = None
+    source: str | None = None
+    since: int | None = None  # epoch seconds, inclusive
+    until: int | None = None  # epoch seconds, exclusive
+
+    def sql(self, alias: str = "posts") -> tuple[list[str], list[Any]]:
+        """SQL conditions and parameters for these filters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if self.category is not None:
+            where.append(f"{alias}.category = ?")
+            params.append(self.category)
+        if self.source is not None:
+            where.append(f"{alias}.source = ?")
+            params.append(self.source)
+        if self.tag is not None:
+            where.append(f"{alias}.id IN (SELECT post_id FROM post_tags WHERE tag = ?)")
+            params.append(self.tag)
+        if self.since is not None:
+            where.append(f"{alias}.date_utc >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            where.append(f"{alias}.date_utc < ?")
+            params.append(self.until)
+        return where, params
