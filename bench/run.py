@@ -1,0 +1,217 @@
+"""newsarc benchmark harness: import, re-import, size, search vs rg/grep, list, show, export.
+
+For each N it grows N posts from the real corpus (bench/generate.py, deterministic by seed),
+then measures whole processes side by side in one run, so ratios hold on a noisy machine:
+
+    python bench/run.py 10000 100000            # sizes to run
+    python bench/run.py 100000 --runs 7 --md bench/RESULTS.md
+
+Needs ripgrep (`rg`) and GNU grep on PATH for the peer columns. Work files go to bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+#: (label, term): 1, 2, 3 and 5 characters, common and rare in the generated corpus
+TERMS = [
+    ("1 char, common", "涨"),
+    ("1 char, rare", "钛"),
+    ("2 chars, common", "港股"),
+    ("2 chars, rare", "央企"),
+    ("2 chars, Latin", "5G"),
+    ("3 chars", "联合体"),
+    ("3 chars, traditional", "國資委"),
+    ("5 chars", "创新联合体"),
+    ("5 chars, none", "量子纠缠态"),
+]
+
+
+def timed_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Run a command; (seconds, its peak RSS in MB via GNU time, or -1 without it, result)."""
+    timer = ["/usr/bin/time", "-f", "PEAKKB %M"] if Path("/usr/bin/time").exists() else []
+    started = time.perf_counter()
+    proc = subprocess.run([*timer, *cmd], capture_output=True, env=env)
+    elapsed = time.perf_counter() - started
+    lines = proc.stderr.decode(errors="replace").splitlines()
+    peak = next((int(x.split()[1]) // 1024 for x in reversed(lines) if x.startswith("PEAKKB")), -1)
+    return elapsed, peak, proc
+
+
+def median_time(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def fts_size(db: Path) -> tuple[int, int]:
+    conn = sqlite3.connect(db)
+    total = db.stat().st_size
+    fts = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'posts_fts%'").fetchone()[0]
+    conn.close()
+    return int(fts or 0), total
+
+
+def in_process_search(db: Path, term: str, runs: int) -> float:
+    from newsarc.search import search
+    from newsarc.store import Store
+
+    store = Store.open(db, create=False, readonly=True)
+    search(store, term)  # warm the page cache
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        search(store, term, limit=20)
+        times.append(time.perf_counter() - started)
+    store.close()
+    return statistics.median(times)
+
+
+def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
+    from generate import generate
+
+    out = HERE / "out"
+    posts = out / f"posts-{n}"
+    db = out / f"archive-{n}.db"
+    if not posts.exists():
+        generate(n, posts, seed=seed)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    env = {**os.environ, "NEWSARC_DB": str(db)}
+    newsarc = [sys.executable, "-m", "newsarc.cli"]
+    row: dict = {"n": n, "folder_mb": folder_size(posts) / 1e6}
+
+    elapsed, peak, proc = timed_peak([*newsarc, "import", "--quiet", str(posts)], env)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"import failed: {proc.stderr.decode()[-2000:]}")
+    row.update(import_s=elapsed, import_rate=n / elapsed, import_peak_mb=peak)
+    elapsed, peak, _ = timed_peak([*newsarc, "import", "--quiet", str(posts)], env)
+    row.update(reimport_s=elapsed, reimport_peak_mb=peak)
+    fts, total = fts_size(db)
+    row.update(db_mb=total / 1e6, fts_mb=fts / 1e6)
+
+    searches = []
+    for label, term in TERMS:
+        ours = median_time([*newsarc, "search", term, "--limit", "20", "--format", "jsonl"], runs, env)
+        rg = median_time(["rg", "-l", "-F", term, str(posts)], runs) if shutil.which("rg") else None
+        grep = median_time(["grep", "-rlF", term, str(posts)], max(1, runs // 2))
+        hits = subprocess.run(
+            [*newsarc, "search", term, "--count"], capture_output=True, env=env, text=True
+        ).stdout.strip()
+        inproc = in_process_search(db, term, runs * 3)
+        searches.append(
+            {"label": label, "term": term, "hits": hits, "newsarc_s": ours, "inproc_s": inproc,
+             "rg_s": rg, "grep_s": grep}  # fmt: skip
+        )
+    row["search"] = searches
+    row["list_s"] = median_time([*newsarc, "list", "--limit", "50", "--format", "jsonl"], runs, env)
+    row["show_s"] = median_time([*newsarc, "show", "1", "--format", "json"], runs, env)
+    row["help_s"] = median_time([*newsarc, "--help"], runs, env)
+    elapsed, peak, _ = timed_peak([*newsarc, "export", "--format", "jsonl"], env)
+    row.update(export_s=elapsed, export_peak_mb=peak)
+    if not keep:
+        shutil.rmtree(posts)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return row
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def to_markdown(rows: list[dict]) -> str:
+    lines = [
+        f"Machine: {machine()}  ",
+        f"Date: {dt.date.today()}, commit {commit()}. Whole-process times are medians; ratios are "
+        "peer time ÷ newsarc time (higher is better for newsarc).",
+        "",
+        "| posts | folder MB | import s | posts/s | import peak MB | re-import s | DB MB | DB ÷ folder | FTS MB | FTS ÷ folder | list 50 s | show s | export s | export peak MB | --help s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['folder_mb']:.0f} | {r['import_s']:.1f} | {r['import_rate']:,.0f} | "
+            f"{r['import_peak_mb']} | {r['reimport_s']:.1f} | {r['db_mb']:.0f} | "
+            f"{r['db_mb'] / r['folder_mb']:.2f} | {r['fts_mb']:.0f} | {r['fts_mb'] / r['folder_mb']:.2f} | "
+            f"{r['list_s']:.3f} | {r['show_s']:.3f} | {r['export_s']:.1f} | {r['export_peak_mb']} | {r['help_s']:.3f} |"
+        )
+    for r in rows:
+        lines += [
+            "",
+            f"Search at {r['n']:,} posts (`newsarc search TERM --limit 20 --format jsonl`, with snippets):",
+            "",
+            "| query | term | matches | newsarc s | in-process ms | rg -l -F s | rg ÷ newsarc | grep -rlF s | grep ÷ newsarc |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for s in r["search"]:
+            rg = f"{s['rg_s']:.3f} | {s['rg_s'] / s['newsarc_s']:.1f}×" if s["rg_s"] else "– | –"
+            lines.append(
+                f"| {s['label']} | {s['term']} | {s['hits']} | {s['newsarc_s']:.3f} | "
+                f"{s['inproc_s'] * 1000:.1f} | {rg} | {s['grep_s']:.3f} | {s['grep_s'] / s['newsarc_s']:.1f}× |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=[10_000])
+    parser.add_argument("--runs", type=int, default=5, help="repetitions per timing (median)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep generated posts and databases")
+    parser.add_argument("--md", type=Path, help="write the Markdown table to this file")
+    parser.add_argument("--json", type=Path, help="write raw numbers as JSON")
+    args = parser.parse_args()
+    rows = []
+    for n in args.sizes:
+        print(f"benchmarking {n:,} posts…", file=sys.stderr)
+        rows.append(bench_size(n, args.runs, args.seed, args.keep))
+    text = to_markdown(rows)
+    print(text)
+    if args.md:
+        args.md.write_text(text, encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

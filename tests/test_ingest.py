@@ -1,0 +1,232 @@
+"""The importer: counts, incremental re-import, duplicates, skips and failures, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path, PurePath
+
+import pytest
+
+from newsarc.errors import NotAPost, PostError, UsageError
+from newsarc.ingest import Importer, iter_files
+from newsarc.parse import parse_post
+from newsarc.read import read_file
+from newsarc.store import Store
+
+
+def expected_ids(folder: Path) -> set[str]:
+    """Article ids of the posts in a folder, worked out file by file with the parser."""
+    found = set()
+    for path in iter_files([folder]):
+        try:
+            found.add(parse_post(read_file(path)[1].text, PurePath(path)).external_id)
+        except (NotAPost, PostError):
+            pass
+    return found
+
+
+def stored(store: Store) -> dict[str, dict]:
+    rows = store.conn.execute("SELECT external_id, title, text, hash, source_path FROM posts")
+    return {r[0]: {"title": r[1], "text": r[2], "hash": r[3], "source_path": r[4]} for r in rows}
+
+
+def integrity(store: Store) -> None:
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def run(store: Store, *paths: Path, workers: int = 1):
+    return Importer(store, workers=workers).run(list(paths))
+
+
+def test_import_corpus_one_post_per_article(tmp_path: Path, corpus: Path):
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, corpus / "posts", corpus / "versions", workers=2)
+        ids = expected_ids(corpus / "posts") | expected_ids(corpus / "versions")
+        files = sum(1 for _ in iter_files([corpus / "posts", corpus / "versions"]))
+        assert not result.failed
+        assert result.imported == len(ids) == store.count()
+        assert result.imported + result.duplicates == files
+        assert set(stored(store)) == ids
+        integrity(store)
+
+
+def test_import_reimport_unchanged_is_skipped(tmp_path: Path, posts_dir: Path):
+    with Store.open(tmp_path / "a.db") as store:
+        first = run(store, posts_dir)
+        again = run(store, posts_dir)
+        assert again.imported == again.updated == again.duplicates == 0
+        assert again.unchanged == first.imported
+        assert store.count() == first.imported
+
+
+def test_import_changed_file_is_updated(tmp_path: Path, posts_dir: Path):
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, posts_dir)
+        target = posts_dir / "2021-12-08-202112082206703990.md"
+        target.write_text(target.read_text(encoding="utf-8").replace("FF表示", "FF再次表示"), encoding="utf-8")
+        os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
+        result = run(store, posts_dir)
+        assert result.updated == 1
+        assert result.unchanged == store.count() - 1
+        assert "FF再次表示" in stored(store)["202112082206703990"]["text"]
+        integrity(store)
+
+
+def test_import_touched_file_same_content_is_unchanged(tmp_path: Path, posts_dir: Path):
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, posts_dir)
+        target = posts_dir / "2021-12-01-init.md"
+        os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
+        result = run(store, posts_dir)
+        assert result.updated == 0 and result.unchanged == store.count()
+        size, mtime_ns, *_ = store.file_state(str(target))
+        assert mtime_ns == target.stat().st_mtime_ns
+
+
+def _copy_with_mtime(src: Path, dst: Path, mtime: int) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    os.utime(dst, (mtime, mtime))
+    return dst
+
+
+def test_import_duplicate_newest_copy_wins(tmp_path: Path, corpus: Path):
+    post = corpus / "posts" / "2021-12-08-202112082206672930.md"
+    version = corpus / "versions" / "2021-12-08-202112082206672930@cfbae483017a.md"
+    old = _copy_with_mtime(version, tmp_path / "in" / "old" / version.name, 1_600_000_000)
+    new = _copy_with_mtime(post, tmp_path / "in" / "new" / post.name, 1_700_000_000)
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, tmp_path / "in")
+        assert result.imported == 1 and result.duplicates == 1
+        row = stored(store)["202112082206672930"]
+        assert row["source_path"] == str(new)
+        paths = store.posts_by_ids([1])[0].paths
+        assert sorted(paths) == sorted([str(old), str(new)])
+        assert paths[0] == str(new)  # the file whose content is stored comes first
+
+
+def test_import_newer_duplicate_replaces_older(tmp_path: Path, corpus: Path):
+    post = corpus / "posts" / "2021-12-08-202112082206672930.md"
+    version = corpus / "versions" / "2021-12-08-202112082206672930@cfbae483017a.md"
+    with Store.open(tmp_path / "a.db") as store:
+        old = _copy_with_mtime(post, tmp_path / "a" / post.name, 1_600_000_000)
+        run(store, tmp_path / "a")
+        newer = _copy_with_mtime(version, tmp_path / "b" / version.name, 1_700_000_000)
+        result = run(store, tmp_path / "b")
+        assert result.duplicates == 1 and result.newer_copies == 1
+        row = stored(store)["202112082206672930"]
+        assert row["source_path"] == str(newer)
+        assert row["text"] == parse_post(version.read_text(encoding="utf-8"), version).text
+        assert sorted(store.posts_by_ids([1])[0].paths) == sorted([str(old), str(newer)])
+        integrity(store)
+
+
+def test_import_skips_non_posts_and_reports_failures(tmp_path: Path, corpus: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(corpus / "posts" / "2021-12-01-init.md", folder)
+    (folder / "README.md").write_text("# just notes\n", encoding="utf-8")
+    (folder / "empty.md").write_bytes(b"")
+    (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (folder / "unclosed.md").write_text("---\ntitle: x\n\nbody without a closing line\n", encoding="utf-8")
+    (folder / ".hidden.md").write_text("---\ntitle: hidden\n---\nx\n", encoding="utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, folder)
+        assert result.imported == 1
+        assert {Path(p).name for p, _ in result.skipped} == {"README.md", "empty.md", "image.png"}
+        assert sorted(result.skipped_reasons) == ["binary", "empty", "no front matter"]
+        assert [Path(p).name for p, _ in result.failed] == ["unclosed.md"]
+        assert all(message.startswith(str(folder)) for _, message in result.failed + result.skipped)
+        # skipped files are remembered and not reported again when unchanged
+        again = run(store, folder)
+        assert not again.skipped and [Path(p).name for p, _ in again.failed] == ["unclosed.md"]
+
+
+def test_import_broken_yaml_title_is_recovered(tmp_path: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "2022-04-09-202204091234567890.md").write_text(
+        '---\nlayout: post\ntitle: "央行："降准"落地"\ndate: 2022-04-09 14:22:44 +0800\n'
+        "categories: emnews\ntags: 东财滚动新闻\n---\n\n正文。\n", encoding="utf-8"
+    )  # fmt: skip
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, folder)
+        assert result.imported == 1 and not result.failed
+        assert stored(store)["202204091234567890"]["title"] == '央行："降准"落地'
+        assert any("front matter" in message for _, message in result.warnings)
+
+
+def test_import_encodings_are_decoded(tmp_path: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = "---\ntitle: \"国资委力推组建创新联合体\"\ndate: 2022-04-09\n---\n\n中央企业联合攻关。\n"
+    (folder / "gbk-1000000000001.md").write_bytes(text.encode("gb18030"))
+    (folder / "bom-1000000000002.md").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    (folder / "u16-1000000000003.md").write_bytes(text.encode("utf-16"))
+    (folder / "crlf-1000000000004.md").write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, folder)
+        assert result.imported == 4, result.failed
+        rows = store.conn.execute("SELECT title, text, raw FROM posts").fetchall()
+        assert {r[0] for r in rows} == {"国资委力推组建创新联合体"}
+        assert {r[1] for r in rows} == {"中央企业联合攻关。"}
+        assert any("\r\n" in r[2] for r in rows)  # raw keeps the file's own line ends
+
+
+def test_import_missing_path_is_usage_error(tmp_path: Path):
+    with Store.open(tmp_path / "a.db") as store, pytest.raises(UsageError):
+        run(store, tmp_path / "nope")
+
+
+def test_import_interrupted_leaves_consistent_archive(tmp_path: Path, corpus: Path, monkeypatch):
+    import newsarc.ingest as ingest
+
+    monkeypatch.setattr(ingest, "CHUNK", 10)
+    monkeypatch.setattr(ingest, "COMMIT_SECONDS", 0.0)
+    calls = []
+
+    def interrupt(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    with Store.open(tmp_path / "a.db") as store:
+        result = Importer(store, workers=1, progress=interrupt).run([corpus / "posts"])
+        assert result.interrupted
+        partial = store.count()
+        assert 0 < partial < len(expected_ids(corpus / "posts"))
+        integrity(store)
+        # every stored post is complete: it has its file, its text and its index entry
+        orphans = store.conn.execute(
+            "SELECT count(*) FROM posts WHERE id NOT IN (SELECT post_id FROM files WHERE post_id IS NOT NULL)"
+        ).fetchone()[0]
+        assert orphans == 0
+        again = Importer(store, workers=1).run([corpus / "posts"])
+        assert not again.interrupted
+        assert store.count() == len(expected_ids(corpus / "posts"))
+        assert again.imported == store.count() - partial
+        integrity(store)
+
+
+def test_import_link_loop_does_not_hang(tmp_path: Path, corpus: Path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(corpus / "posts" / "2021-12-01-init.md", folder)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "link.md").symlink_to(folder / "2021-12-01-init.md")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, folder)
+        assert result.imported == 1 and result.duplicates == 1  # the file link is read
+
+
+def test_import_records_json_fields(tmp_path: Path, corpus: Path):
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, corpus / "posts" / "000_da33c2ea1906ec2c.txt")
+        row = store.conn.execute("SELECT tags, body, meta, date, date_utc FROM posts").fetchone()
+        assert json.loads(row[0]) == ["中国经营网新闻"]
+        assert {b["type"] for b in json.loads(row[1])} == {"p", "h"}
+        assert json.loads(row[2]) == {"layout": "post"}
+        assert row[3] == "2022-04-09T14:22:44+08:00" and row[4] == 1649485364
