@@ -18,6 +18,7 @@ unicode61 keeps as token characters, so ``350km/h`` and ``HFO-1234yf`` are searc
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from functools import lru_cache
@@ -109,8 +110,10 @@ def grams(folded: str) -> list[str]:
     """Overlapping bigrams of a folded string plus its last character, in token form."""
     if not folded:
         return []
-    enc = [_ENCODE[ord(c)] for c in folded]
-    out = [a + b for a, b in zip(enc, enc[1:])]
+    enc: str | list[str] = folded.translate(_ENCODE)
+    if len(enc) != len(folded):  # some character took two code points: pair per character
+        enc = [_ENCODE[ord(c)] for c in folded]
+    out = list(map(operator.add, enc, enc[1:]))
     out.append(enc[-1])
     return out
 
