@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import NotAPost, PostError, UsageError
 from .dates import DEFAULT_TZ, format_date
+from .models import body_skeleton
 from .parse import parse_post
 from .read import read_file
 from .store import Store
@@ -137,7 +138,9 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         "url": post.url,
         "summary": post.summary,
         "text": post.text,
-        "body": json.dumps([b.to_dict() for b in post.blocks], ensure_ascii=False, separators=(",", ":")),
+        "body": json.dumps(
+            body_skeleton(post.blocks, post.text), ensure_ascii=False, separators=(",", ":")
+        ),
         "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
         "raw": decoded.text,
         "encoding": decoded.encoding,

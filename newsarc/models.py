@@ -42,6 +42,42 @@ class Block:
         )
 
 
+#: block types whose text is a paragraph of the post's plain text
+TEXT_BLOCKS = ("p", "h", "quote")
+
+
+def body_skeleton(blocks: list[Block], text: str) -> list[dict[str, Any]]:
+    """The stored form of a body: each block without the words that ``text`` already holds.
+
+    A post's plain text is its text blocks joined by blank lines, so storing the words twice
+    would only double the archive's size. Where the blocks cannot be rebuilt exactly from the
+    text (a paragraph that itself holds a blank line), the blocks are stored whole instead.
+    """
+    skeleton = []
+    for block in blocks:
+        data = block.to_dict()
+        if block.type in TEXT_BLOCKS:
+            data.pop("text", None)
+        skeleton.append(data)
+    if body_blocks(skeleton, text) != blocks:
+        return [block.to_dict() for block in blocks]
+    return skeleton
+
+
+def body_blocks(stored: list[dict[str, Any]], text: str) -> list[Block]:
+    """Blocks rebuilt from the stored body and the post's plain text."""
+    paragraphs = iter(text.split("\n\n") if text else [])
+    blocks = []
+    for data in stored:
+        block = Block.from_dict(data)
+        if block.type in TEXT_BLOCKS and "text" not in data:
+            block.text = next(paragraphs, "")
+        elif block.type == "table" and block.rows:
+            next(paragraphs, None)  # the table's rows stand in the text as one paragraph
+        blocks.append(block)
+    return blocks
+
+
 @dataclass
 class ParsedPost:
     """What ``parse.parse_post`` makes of one file's text."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
-from .models import Block, Post
+from .models import Post, body_blocks
 
 #: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
 INDEX_VERSION = "1"
@@ -55,7 +55,7 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             "url": str,
             "summary": str,
             "text": str,  # plain text, paragraphs separated by blank lines
-            "body": str,  # JSON array of blocks: p, h, quote, img, table
+            "body": str,  # JSON array of blocks (p, h, quote, img, table); see models.body_skeleton
             "meta": str,  # JSON object: every other front-matter key
             "raw": str,  # the original file text, exactly as decoded
             "encoding": str,
@@ -447,7 +447,7 @@ def _row_to_post(row: Sequence[Any]) -> Post:
         summary=row[8],
         text=row[9],
         paths=[],
-        blocks=[Block.from_dict(b) for b in json.loads(row[10])] if row[10] else None,
+        blocks=body_blocks(json.loads(row[10]), row[9] or "") if row[10] else None,
         meta=json.loads(row[11]) if row[11] else {},
         raw=row[12],
     )
