@@ -11,17 +11,19 @@ from .errors import UsageError
 
 DEFAULT_TZ = dt.timezone(dt.timedelta(hours=8))
 
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?$", re.IGNORECASE)
+#: ``+08:00``, ``+0800``, ``+08``, ``+8``, ``UTC+8``; not ``+123`` (is it 1:23 or 12:3?)
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(?:(\d{2}):?(\d{2})|(\d{1,2}))$", re.IGNORECASE)
 
 
 def parse_tz(value: str) -> dt.tzinfo:
-    """A time zone from ``+08:00``, ``+0800``, ``-5``, ``UTC`` or an IANA name like ``Asia/Shanghai``."""
+    """A time zone from ``+08:00``, ``+0800``, ``-5``, ``UTC`` or an IANA name like
+    ``Asia/Shanghai``. Raises ``UsageError`` for anything else."""
     value = value.strip()
     if value.upper() in ("UTC", "Z", "GMT"):
-        return dt.timezone.utc
+        return dt.UTC
     m = _OFFSET.match(value)
     if m:
-        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+        sign, hours, minutes = m.group(1), int(m.group(2) or m.group(4)), int(m.group(3) or 0)
         if hours > 23 or minutes > 59:
             raise UsageError(f"invalid time zone offset {value!r}")
         delta = dt.timedelta(hours=hours, minutes=minutes)
@@ -35,9 +37,9 @@ def parse_tz(value: str) -> dt.tzinfo:
 
 
 _DATE = re.compile(
-    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
+    r"^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
     re.IGNORECASE,
 )
 
@@ -45,8 +47,9 @@ _DATE = re.compile(
 def parse_date(value: Any, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
     """A timezone-aware datetime from a front-matter date, or None when there is no date in it.
 
-    Accepts ``2022-04-09 14:22:44 +0800``, ``+08:00``, ``Z``, ``T`` separators, date-only values;
-    a value without offset is taken in ``tz``. Raises ``ValueError`` for text that is not a date.
+    Accepts ``2022-04-09 14:22:44 +0800``, ``+08:00``, ``Z``, ``UTC``, ``T`` separators,
+    fractions of a second (cut to microseconds), date-only values and ``2022年4月9日``; a value
+    without offset is taken in ``tz``. Raises ``ValueError`` for text that is not a date.
     """
     if value is None:
         return None
@@ -60,11 +63,12 @@ def parse_date(value: Any, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
     m = _DATE.match(text)
     if not m:
         raise ValueError(f"unrecognised date {text!r}")
-    year, month, day, hour, minute, second, frac, offset = m.groups()
+    year, month, day, month_zh, day_zh, hour, minute, second, frac, offset = m.groups()
+    month, day = month or month_zh, day or day_zh
     zone = tz
     if offset:
         try:
-            zone = parse_tz(offset if len(offset) > 3 or offset.upper() == "Z" else offset + "00")
+            zone = parse_tz(offset)
         except UsageError as exc:
             raise ValueError(str(exc)) from None
     micro = int((frac or "0").ljust(6, "0")[:6])
@@ -104,7 +108,6 @@ def date_from_name(name: str, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
     return None
 
 
-
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -118,20 +121,22 @@ def period_bound(value: str, *, end: bool, tz: dt.tzinfo = DEFAULT_TZ) -> int:
         year, month, day = int(m.group(1)), m.group(2), m.group(3)
         try:
             start = dt.datetime(year, int(month or 1), int(day or 1), tzinfo=tz)
-        except ValueError:
+            if end:
+                if day:
+                    start += dt.timedelta(days=1)
+                elif month:
+                    start = start.replace(year=year + int(month) // 12, month=int(month) % 12 + 1)
+                else:
+                    start = start.replace(year=year + 1)
+        except (ValueError, OverflowError):  # no such day, or the end of year 9999
             raise UsageError(f"invalid date {value!r}") from None
-        if end:
-            if day:
-                start += dt.timedelta(days=1)
-            elif month:
-                start = start.replace(year=year + int(month) // 12, month=int(month) % 12 + 1)
-            else:
-                start = start.replace(year=year + 1)
         return int(start.timestamp())
     try:
         moment = parse_date(text, tz)
     except (ValueError, UsageError):
         moment = None
     if moment is None:
-        raise UsageError(f"invalid date {value!r}: use YYYY, YYYY-MM, YYYY-MM-DD or a date and time")
+        raise UsageError(
+            f"invalid date {value!r}: use YYYY, YYYY-MM, YYYY-MM-DD or a date and time"
+        )
     return int(moment.timestamp()) + (1 if end else 0)

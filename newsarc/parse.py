@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 from pathlib import PurePath
 from typing import Any
@@ -57,10 +58,16 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
 _HANDLER = frontmatter.YAMLHandler()
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s\[\]{},]+", re.MULTILINE)
-_LINE_KEY = re.compile(r"^([A-Za-z_][\w.-]*)\s*:(?:\s+(.*?))?\s*$")
+_DEEP_INDENT = re.compile(r"^[ \t]{48}", re.MULTILINE)
+_LINE_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]*(.*?))?\s*$")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
+_FLOW_LIST = re.compile(r"^\[(.*)\]$")
 _OPENER = re.compile(r"^-{3,}[ \t]*$")
 _CLOSER = re.compile(r"^(?:-{3,}|\.{3})[ \t]*$", re.MULTILINE)
+#: deeper front matter is read line by line: real posts nest two levels at most
+_MAX_DEPTH = 32
+#: characters YAML escapes (``\n``, ``\t``, ``\N``, ``\L``…) put in a title, which never has them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
@@ -72,7 +79,9 @@ def split_front_matter(text: str) -> tuple[str, str]:
     stripped = text.lstrip("\n \t")
     first_line, _, rest = stripped.partition("\n")
     if not _OPENER.match(first_line):
-        raise NotAPost("no front matter (a post starts with a '---' line)", reason="no front matter")
+        raise NotAPost(
+            "no front matter (a post starts with a '---' line)", reason="no front matter"
+        )
     end = _CLOSER.search(rest)
     if end is None:
         raise PostError("front matter is not closed by a '---' line", reason="bad front matter")
@@ -86,6 +95,14 @@ def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == "'":
         return value[1:-1].replace("''", "'")
     return value
+
+
+def _recover_value(value: str) -> str | list[str]:
+    """One value as written: quotes removed; a flow list ``[a, "b"]`` becomes a list."""
+    flow = _FLOW_LIST.match(value)
+    if flow:
+        return [_unquote(item.strip()) for item in flow.group(1).split(",") if item.strip()]
+    return _unquote(value)
 
 
 def recover_front_matter(fm: str) -> dict[str, Any]:
@@ -108,22 +125,60 @@ def recover_front_matter(fm: str) -> dict[str, Any]:
         if m:
             key = m.group(1)
             value = m.group(2)
-            data[key] = _unquote(value) if value else None
+            data[key] = _recover_value(value) if value else None
         elif key is not None and isinstance(data[key], str):
             data[key] += " " + line.strip()  # a folded continuation line
     return data
 
 
+def _may_nest_deeply(fm: str) -> bool:
+    """True when the front matter could nest deeply (or uses anchors): libyaml's C composer
+    recurses without a limit and crashes the process (SIGSEGV) on ~50,000 nested ``[``, so such
+    text goes to the pure-Python loader, which raises ``RecursionError`` instead. Nesting needs
+    brackets, block indicators or indentation; real front matter has few of each."""
+    return bool(
+        fm.count("[") + fm.count("{") > 64
+        or fm.count("- ") + fm.count("? ") + fm.count(": ") > 256
+        or _DEEP_INDENT.search(fm)
+        or _ANCHOR.search(fm)
+    )
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH:
+        raise _TooDeep(f"front matter nests deeper than {_MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v, depth + 1) for v in value]
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinities are not JSON
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
 def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
-    """Front matter text → (dict, warnings). Never raises for bad YAML: it recovers line by line."""
+    """Front matter text → (JSON-able dict, warnings). Never raises for bad YAML: it recovers
+    line by line. Raises ``PostError`` only for front matter too large to be real."""
     if len(fm) > MAX_FRONT_MATTER:
         raise PostError(
             f"front matter is {len(fm):,} characters (limit {MAX_FRONT_MATTER:,})",
             reason="bad front matter",
         )
-    loader = _FrontMatterLoader if _ANCHOR.search(fm) else _FastLoader
+    loader = _FrontMatterLoader if _may_nest_deeply(fm) else _FastLoader
     try:
         data = _HANDLER.load(fm, Loader=loader)
+        if isinstance(data, dict):
+            data = _jsonable(data)
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         problem = str(exc).split("\n", 1)[0]
         recovered = recover_front_matter(fm)
@@ -133,6 +188,27 @@ def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(data, dict):
         return recover_front_matter(fm), ["front matter is not a mapping; read it line by line"]
     return data, []
+
+
+def _title(fm: dict[str, Any], fm_text: str, warnings: list[str]) -> str | None:
+    """The title as written. YAML changes titles that are not plain quoted text: ``1.10`` → 1.1,
+    ``12:30`` → 750 (base 60), ``yes`` → True, ``第 #1 名`` → "第" (the rest is a comment),
+    ``"C:\\new"`` → a line break. A title is never a number, a comment or an escape, so then the
+    raw text of the ``title:`` line wins."""
+    value = fm.get("title")
+    if value is None:
+        return None
+    if isinstance(value, str) and not _CONTROL.search(value) and "#" not in fm_text:
+        return value  # the common case, decided without a second look at the text
+    raw = recover_front_matter(fm_text).get("title")
+    if not isinstance(raw, str) or not raw or raw[0] in "|>":
+        return value if isinstance(value, str) else str(value)
+    if isinstance(value, str) and not _CONTROL.search(value):
+        if not ("#" in raw and len(raw) > len(value)):
+            return value
+    if raw != str(value):
+        warnings.append(f"YAML reads the title as {value!r}; kept the text as written")
+    return raw
 
 
 def _as_list(value: Any) -> list[str]:
@@ -147,27 +223,11 @@ def _as_list(value: Any) -> list[str]:
     return str(value).split()
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
 # -- body ---------------------------------------------------------------------------------------
 
-_AUTOLINK = re.compile(r"^<(\s*|[a-z][a-z0-9+.-]*:[^<>\s]*)>$", re.IGNORECASE)
-_MD_LINK = r"\[[^\]\n]*\]\([^)\n]*\)"
-_BACKLINKS = re.compile(
-    rf"^(?:\s*{_MD_LINK}\s*[｜|/·]?)+\s*$"
-)  # a line made only of links, e.g. "[返回东财滚动新闻](../emnews/)｜[返回首页](../)"
+_AUTOLINK = re.compile(r"^<(\s*|[a-z][a-z0-9+.-]*://[^<>\s]*)>$", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[[^\]\n]*\]\([^)\n]*\)")
+_LINK_SEPARATORS = " \t｜|/·"
 _BACK_TEXT = re.compile(r"\[\s*(返回|back to|home)", re.IGNORECASE)
 _HTML_HINT = re.compile(
     r"<(?:p|div|br|center|table|img|h[1-6]|span|strong|b|em|section|article|ul|ol|li|blockquote"
@@ -175,10 +235,25 @@ _HTML_HINT = re.compile(
     re.IGNORECASE,
 )
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_SOURCE_LINE = re.compile(r"[（(]\s*(?:文章)?来源\s*[：:]\s*([^（）()\n]{1,40}?)\s*[）)]")
+_SOURCE_LINE = re.compile(r"[（(]\s*(文章)?来源\s*[：:]\s*([^（）()\n]{1,40}?)\s*[）)]")
 _TRAILING_SOURCE = re.compile(r"[（(]([^（）()\n]{2,16})[）)]\s*$")
-_NOT_SOURCE = re.compile(r"[\d，。、：:；;,.!?！？%]")
+_NOT_SOURCE = re.compile(r"[\d，。、：:；;,.!?！？%]|记者|编辑|作者|责编")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: characters written without spaces between them: a line break between two of them is no space
+_WIDE = (
+    "\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+)
+_WIDE_BREAK = re.compile(rf"(?<=[{_WIDE}])[^\S\n]*\n\s*(?=[{_WIDE}])")
+_SPACE_RUN = re.compile(r"[^\S\n]+")
+_LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
+
+
+def _is_back_links(line: str) -> bool:
+    """A line made only of Markdown links, at least one of them back to the site, e.g.
+    ``[返回东财滚动新闻](../emnews/)｜[返回首页](../)``."""
+    if "](" not in line or not _BACK_TEXT.search(line):
+        return False
+    return not _MD_LINK.sub("", line).strip(_LINK_SEPARATORS)
 
 
 def _split_trailer(body: str) -> tuple[str, str | None]:
@@ -196,7 +271,7 @@ def _split_trailer(body: str) -> tuple[str, str | None]:
                 url = auto.group(1).strip()
             lines.pop()
             continue
-        if _BACKLINKS.match(last) and _BACK_TEXT.search(last):
+        if _is_back_links(last):
             lines.pop()
             continue
         break
@@ -211,7 +286,7 @@ def _split_summary(body: str) -> tuple[str | None, str]:
         i += 1
     quoted = []
     while i < len(lines) and lines[i].lstrip().startswith(">"):
-        quoted.append(lines[i].lstrip()[1:].strip())
+        quoted.append(_md_inline(lines[i].lstrip()[1:].strip()))
         i += 1
     if not quoted:
         return None, body
@@ -220,36 +295,56 @@ def _split_summary(body: str) -> tuple[str | None, str]:
 
 
 class _BlockWriter:
-    """Collects inline text into paragraphs; block boundaries flush the current paragraph."""
+    """Collects inline text into paragraphs; block boundaries flush the current paragraph.
+
+    Line breaks in text are white space, except between two Chinese characters, where they are
+    nothing (as CSS Text 3 renders them): ``中国\\n经营网`` is one word. A ``<br>`` is a line
+    break; two or more in a row (``<br><br>``) end a paragraph.
+    """
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.kind: str = "p"
+        self.quiet = False  # inside an injected widget: its text is not article text
 
     def text(self, value: str) -> None:
+        if self.quiet:
+            return
+        if "\n" not in value:
+            self.parts.append(value)
+            return
         # a blank line in loose text (Markdown between HTML) separates paragraphs
-        pieces = re.split(r"\n[ \t]*\n", value)
+        pieces = re.split(r"\n[^\S\n]*\n", value)
         for n, piece in enumerate(pieces):
             if n:
-                self.flush()
-            self.parts.append(re.sub(r"\s*\n\s*", " ", piece))
+                self.flush(self.kind)
+            self.parts.append(_LINE_BREAK.sub(" ", _WIDE_BREAK.sub("", piece)))
 
     def newline(self) -> None:
         self.parts.append("\n")
 
     def flush(self, next_kind: str = "p") -> None:
-        joined = "".join(self.parts)
-        lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in joined.split("\n")]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            self.blocks.append(Block(type=self.kind, text=text))  # type: ignore[arg-type]
-        self.parts = []
+        if self.parts:
+            joined = "".join(self.parts)
+            self.parts = []
+            paragraph: list[str] = []
+            for line in joined.split("\n"):
+                line = _SPACE_RUN.sub(" ", line).strip()
+                if line:
+                    paragraph.append(line)
+                elif paragraph:  # an empty line: two <br> in a row end the paragraph
+                    self._emit(paragraph)
+                    paragraph = []
+            self._emit(paragraph)
         self.kind = next_kind
 
+    def _emit(self, lines: list[str]) -> None:
+        if lines:
+            self.blocks.append(Block(type=self.kind, text="\n".join(lines)))  # type: ignore[arg-type]
+
     def add(self, block: Block) -> None:
-        kind = self.kind
-        self.flush(kind)
+        self.flush(self.kind)
         self.blocks.append(block)
 
 
@@ -265,6 +360,15 @@ _SKIP_TAGS = {
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BOLD = {"strong", "b"}
+#: ``<!-- EM_StockImg_Start -->`` … ``<!-- EM_StockImg_End -->``: an injected stock-chart widget
+_WIDGET_MARK = re.compile(r"^\s*((?:\w+[_-])?)(start|end)\s*$", re.IGNORECASE)
+
+
+def _widget_closes(markup: str, start: re.Match[str]) -> bool:
+    """Whether a widget's start marker has its end marker: without one, the rest of the article
+    would be taken for the widget."""
+    end = re.compile(rf"<!--\s*{re.escape(start.group(1))}end\s*-->", re.IGNORECASE)
+    return end.search(markup) is not None
 
 
 def _inline_text(el: Any) -> str:
@@ -280,7 +384,7 @@ def _inline_text(el: Any) -> str:
             out.append(node.text)
         if node is not el and node.tail:
             out.append(node.tail)
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return _SPACE_RUN.sub(" ", _LINE_BREAK.sub(" ", _WIDE_BREAK.sub("", "".join(out)))).strip()
 
 
 def _table_rows(table: Any) -> list[list[str]]:
@@ -293,61 +397,137 @@ def _table_rows(table: Any) -> list[list[str]]:
 
 
 def _is_bold_heading(el: Any) -> bool:
-    """``<p><strong>划定重点领域</strong></p>``: a paragraph that is only bold text is a sub-heading."""
-    children = [c for c in el if isinstance(c.tag, str)]
+    """``<p><strong>划定重点领域</strong></p>``: a paragraph that is only bold text is a sub-heading
+    (a trailing ``<br>`` does not count)."""
+    children = [
+        c
+        for c in el
+        if isinstance(c.tag, str) and not (c.tag == "br" and not (c.tail or "").strip())
+    ]
     return (
         len(children) == 1
         and children[0].tag in _BOLD
         and not (el.text or "").strip()
         and not (children[0].tail or "").strip()
-        and bool(_inline_text(children[0]))
-        and len(_inline_text(children[0])) <= 60
+        and 0 < len(_inline_text(children[0])) <= 60
     )
 
 
-def _html_blocks(markup: str, out: _BlockWriter) -> None:
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>")
+_DROP_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|noscript|template)\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _flatten(markup: str) -> str:
+    """Markup without the tags that nest: container and inline tags are dropped, a container
+    boundary becomes a paragraph boundary. For documents too deep for libxml2."""
+
+    def replace(m: re.Match[str]) -> str:
+        name = m.group(2).lower()
+        if name in (
+            "p",
+            "br",
+            "img",
+            "table",
+            "tr",
+            "td",
+            "th",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+        ):
+            return m.group(0)
+        return "<p>" if name in _BLOCK_TAGS else ""
+
+    return _TAG.sub(replace, markup)
+
+
+def _plain_blocks(markup: str, out: _BlockWriter) -> None:
+    """Last resort for markup libxml2 cannot take: tags removed, blocks and ``<br>`` kept as
+    line breaks, entities decoded."""
+
+    def replace(m: re.Match[str]) -> str:
+        name = m.group(2).lower()
+        if name == "br":
+            return "\n"
+        return "\n\n" if name in _BLOCK_TAGS or name in ("table", "tr", "td", "th") else ""
+
+    out.text(html.unescape(_TAG.sub(replace, _DROP_MARKUP.sub("", markup))))
+    out.flush()
+
+
+def _parse_html(markup: str) -> Any:
+    """lxml tree of an HTML fragment, or None when libxml2 cannot take it whole (it silently
+    drops everything nested deeper than its limit, 256 levels, or 2,048 with ``huge_tree``)."""
     import lxml.html
 
+    parser = lxml.html.HTMLParser(
+        huge_tree=True
+    )  # a parser per call: lxml parsers are not thread-safe
     try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+        root = lxml.html.fragment_fromstring(markup, create_parent="div", parser=parser)
     except Exception:  # lxml raises several types (ParserError, ValueError) for hopeless markup
-        out.text(re.sub(r"<[^>]*>", "", markup))
+        return None
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        return None
+    return root
+
+
+def _html_blocks(markup: str, out: _BlockWriter) -> None:
+    from lxml.etree import Comment
+
+    root = _parse_html(markup)
+    if root is None:
+        root = _parse_html(_flatten(markup))
+    if root is None:
+        _plain_blocks(markup, out)
         return
-    in_widget = False
+    quote_depth = 0
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         el, closing = stack.pop()
         tag = el.tag.lower() if isinstance(el.tag, str) else None
         if closing:
             if tag in _BLOCK_TAGS:
-                out.flush()
+                out.flush("quote" if quote_depth and tag != "blockquote" else "p")
+            if tag == "blockquote":
+                quote_depth -= 1
+                out.kind = "quote" if quote_depth else "p"
         elif tag is None:
             # comments and processing instructions are not text; "<!-- X_Start -->" …
-            # "<!-- X_End -->" pairs mark injected widgets (stock charts) whose images we drop
-            marker = str(el.text or "").strip().lower()
-            if marker.endswith("start"):
-                in_widget = True
-            elif marker.endswith("end"):
-                in_widget = False
-        elif tag in _SKIP_TAGS or _HIDDEN.search(el.get("style") or "") or el.get("hidden") is not None:
+            # "<!-- X_End -->" pairs mark injected widgets (stock charts): no text, no images
+            marker = _WIDGET_MARK.match(el.text or "") if el.tag is Comment else None
+            if marker and (marker.group(2).lower() == "end" or _widget_closes(markup, marker)):
+                out.flush(out.kind)
+                out.quiet = marker.group(2).lower() == "start"
+        elif (
+            tag in _SKIP_TAGS
+            or _HIDDEN.search(el.get("style") or "")
+            or el.get("hidden") is not None
+        ):
             pass
         elif tag == "br":
             out.newline()
         elif tag == "img":
             src = el.get("src") or el.get("data-src")
-            if src and not in_widget:
+            if src and not out.quiet:
                 out.add(Block(type="img", src=src, alt=(el.get("alt") or "").strip() or None))
         elif tag == "table":
             rows = _table_rows(el)
-            if rows:
+            if rows and not out.quiet:
                 out.add(Block(type="table", rows=rows))
         else:
             if tag in _BLOCK_TAGS:
-                kind = "p"
+                if tag == "blockquote":
+                    quote_depth += 1
+                kind = "quote" if quote_depth else "p"
                 if tag in _HEADINGS or (tag == "p" and _is_bold_heading(el)):
                     kind = "h"
-                elif tag == "blockquote":
-                    kind = "quote"
                 out.flush(kind)
             if el.text:
                 out.text(el.text)
@@ -356,65 +536,90 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
             continue
         if el.tail and el is not root:
             out.text(el.tail)
-        continue
+    out.quiet = False
     out.flush()
 
 
 _MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 _MD_INLINE_LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\([^)\n]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_STRONG = re.compile(
+    r"(?<!\*)\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?!\*)"
+    r"|(?<!\w)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!\w)"
+)
 _MD_CODE = re.compile(r"`([^`\n]+)`")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_MD_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_MD_BULLET = re.compile(r"^\s*[-*+][ \t]+")
+_MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 def _md_inline(text: str) -> str:
-    text = _MD_INLINE_LINK.sub(r"\1", text)
-    text = _MD_EMPHASIS.sub(r"\2", text)
-    text = _MD_CODE.sub(r"\1", text)
-    return html.unescape(text)
+    """Markdown inline markup → plain text: links keep their text, emphasis and code marks go,
+    entities with their ``;`` are decoded (CommonMark: ``AT&T`` and ``&para`` stay as written)."""
+    if "[" in text:
+        text = _MD_INLINE_LINK.sub(r"\1", text)
+    if "*" in text or "__" in text:
+        text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
+    if "`" in text:
+        text = _MD_CODE.sub(r"\1", text)
+    if "&" in text:
+        text = _MD_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return text
+
+
+def _md_line(line: str, out: _BlockWriter) -> None:
+    """One line of a Markdown paragraph: images become blocks, the rest is a line of text."""
+    if "![" in line:
+        for m in _MD_IMAGE.finditer(line):
+            out.add(Block(type="img", src=m.group(2), alt=m.group(1).strip() or None))
+        line = _MD_IMAGE.sub("", line)
+    line = _MD_BULLET.sub("", line)
+    if line.strip():
+        out.text(_md_inline(line.strip()))
+        out.newline()
 
 
 def _markdown_blocks(body: str, out: _BlockWriter) -> None:
+    """Markdown → blocks. Every source line stays a line: Chinese posts often break paragraphs
+    with a single line break, and joining those lines would glue paragraphs together."""
     for chunk in re.split(r"\n[ \t]*\n", body):
         lines = [line for line in chunk.split("\n") if line.strip()]
         if not lines:
             continue
-        first = lines[0].strip()
-        heading = _MD_HEADING.match(first)
-        if heading and len(lines) == 1:
-            out.flush("h")
-            out.text(_md_inline(heading.group(2)))
-            out.flush()
-        elif all(line.lstrip().startswith(">") for line in lines):
+        if all(line.lstrip().startswith(">") for line in lines):
             out.flush("quote")
             for line in lines:
-                out.text(_md_inline(line.lstrip()[1:].strip()))
-                out.newline()
+                _md_line(line.lstrip()[1:], out)
             out.flush()
-        elif len(lines) >= 2 and all("|" in line for line in lines) and _MD_TABLE_RULE.match(lines[1]):
+            continue
+        if len(lines) >= 2 and "|" in lines[0] and _MD_TABLE_RULE.match(lines[1]):
             rows = [
                 [_md_inline(cell.strip()) for cell in line.strip().strip("|").split("|")]
                 for n, line in enumerate(lines)
                 if n != 1
             ]
             out.add(Block(type="table", rows=rows))
-        else:
-            out.flush()
-            for line in lines:
-                rest = line
-                for m in _MD_IMAGE.finditer(line):
-                    out.add(Block(type="img", src=m.group(2), alt=m.group(1).strip() or None))
-                rest = _MD_IMAGE.sub("", rest)
-                if rest.strip():
-                    out.text(_md_inline(rest.strip()))
-                    out.newline()
-            out.flush()
+            continue
+        out.flush()
+        for n, line in enumerate(lines):
+            heading = _MD_HEADING.match(line)
+            setext = n + 1 < len(lines) and _MD_SETEXT.match(lines[n + 1])
+            if heading or (setext and not _MD_RULE.match(line)):
+                out.flush("h")
+                out.text(_md_inline((heading.group(2) or "") if heading else line.strip()))
+                out.flush()
+            elif _MD_RULE.match(line) or _MD_FENCE.match(line) or (n and _MD_SETEXT.match(line)):
+                continue
+            else:
+                _md_line(line, out)
+        out.flush()
 
 
 def parse_body(body: str) -> tuple[list[Block], str | None, str | None]:
     """Body text → (blocks, summary, original url). Trailing link lines are metadata, not text."""
-    body = _BAD_CHARS.sub("", body)
     body, url = _split_trailer(body)
     summary, rest = _split_summary(body)
     out = _BlockWriter()
@@ -439,10 +644,16 @@ def blocks_text(blocks: list[Block]) -> str:
 
 
 def find_source(text: str) -> str | None:
-    """The media outlet: ``（文章来源：中国经营网）``, else a short ``（上海证券报）`` ending the text."""
-    m = _SOURCE_LINE.search(text)
-    if m:
-        return m.group(1).strip() or None
+    """The media outlet: the last ``（文章来源：中国经营网）``, else a ``（来源：…）`` that ends a
+    paragraph (one crediting a figure mid-sentence is no source), else a short ``（上海证券报）``
+    ending the text."""
+    found = None
+    for m in _SOURCE_LINE.finditer(text):
+        ends_paragraph = not text[m.end() : m.end() + 4].split("\n", 1)[0].strip(" 。.")
+        if m.group(1) or (ends_paragraph and (found is None or not found.group(1))):
+            found = m
+    if found:
+        return found.group(2).strip() or None
     for paragraph in reversed(text.split("\n\n")[-2:]):
         m = _TRAILING_SOURCE.search(paragraph)
         if m and _CJK.search(m.group(1)) and not _NOT_SOURCE.search(m.group(1)):
@@ -481,17 +692,26 @@ _KNOWN_KEYS = {"title", "date", "categories", "category", "tags", "tag"}
 
 
 def normalise_newlines(text: str) -> str:
-    """BOM removed, CRLF and CR turned into LF: the form the parser works on."""
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    """BOM removed, CRLF and CR turned into LF, control characters (NUL…) and lone surrogates
+    removed: the form the parser works on."""
+    return _BAD_CHARS.sub("", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _first(fm: dict[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` with a value (an empty ``categories:`` does not hide ``category:``)."""
+    for key in keys:
+        if fm.get(key) not in (None, "", []):
+            return fm[key]
+    return None
 
 
 def parse_post(text: str, path: PurePath | None = None, tz: dt.tzinfo = DEFAULT_TZ) -> ParsedPost:
-    """Parse one post. ``path`` supplies a fallback id and date. Raises ``NotAPost``/``PostError``."""
+    """Parse one post (``path`` gives a fallback id and date). Raises ``NotAPost``/``PostError``."""
     fm_text, body = split_front_matter(normalise_newlines(text))
     fm, warnings = load_front_matter(fm_text)
 
-    title_value = fm.get("title")
-    title = "" if title_value is None else re.sub(r"\s+", " ", str(title_value)).strip()
+    title_value = _title(fm, fm_text, warnings)
+    title = "" if title_value is None else re.sub(r"\s+", " ", title_value).strip()
 
     date = None
     raw_date = fm.get("date")
@@ -506,18 +726,18 @@ def parse_post(text: str, path: PurePath | None = None, tz: dt.tzinfo = DEFAULT_
         else:
             warnings.append("no date in front matter or file name; date left empty")
 
-    categories = _as_list(fm.get("categories", fm.get("category")))
-    tags = _as_list(fm.get("tags", fm.get("tag")))
+    categories = _as_list(_first(fm, "categories", "category"))
+    tags = _as_list(_first(fm, "tags", "tag"))
     blocks, summary, url = parse_body(body)
     text_out = blocks_text(blocks)
     external_id = external_id_for(url, path)
     if external_id is None:
         raise PostError("no article id: no original URL and no file name", reason="no id")
-    meta = {str(k): _jsonable(v) for k, v in fm.items() if str(k) not in _KNOWN_KEYS}
+    meta = {k: v for k, v in fm.items() if k not in _KNOWN_KEYS}
     if len(categories) > 1:
         meta["categories"] = categories
-    if title_value is not None and not title:
-        warnings.append("empty title")
+    if not title:
+        warnings.append("empty title" if "title" in fm else "no title in front matter")
     return ParsedPost(
         external_id=external_id,
         title=title,
