@@ -303,23 +303,27 @@ def search(
     compiled = compile_query(query)
     filters = filters or Filters()
     where, params = _where(compiled, filters)
-    date_order = "p.date_utc DESC NULLS LAST, p.id DESC" if sort != "date" else "p.date_utc ASC NULLS LAST, p.id"
+    # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway
     if compiled.include is None:
-        sql = "SELECT p.id, NULL FROM posts p" + (f" WHERE {where}" if where else "")
-        order = date_order
+        inner = "SELECT p.id AS id, NULL AS score, p.date_utc AS date_utc FROM posts p"
+        inner += f" WHERE {where}" if where else ""
         all_params: list[object] = list(params)
     else:
-        sql = (
-            f"SELECT p.id, bm25(posts_fts, {WEIGHTS}) FROM posts_fts "
-            "JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+        inner = (
+            f"SELECT p.id AS id, bm25(posts_fts, {WEIGHTS}) AS score, p.date_utc AS date_utc "
+            "FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
         )
-        if where:
-            sql += f" AND {where}"
-        order = "2, p.date_utc DESC" if sort == "rank" else date_order
+        inner += f" AND {where}" if where else ""
         all_params = [compiled.include, *params]
-    sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+    if sort == "date":
+        order = "date_utc ASC NULLS LAST, id"
+    elif sort == "-date" or compiled.include is None:
+        order = "date_utc DESC NULLS LAST, id DESC"
+    else:
+        order = "score, date_utc DESC"
+    sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
     rows = store.conn.execute(sql, [*all_params, -1 if limit is None else limit, offset]).fetchall()
-    total = count(store, query, filters) if (limit is not None and (len(rows) == limit or offset)) else offset + len(rows)
+    total = rows[0][2] if rows else (count(store, query, filters) if offset else 0)
     posts = store.posts_by_ids([r[0] for r in rows], text=True)
     scores = {r[0]: r[1] for r in rows}
     hits = []
