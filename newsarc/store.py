@@ -483,3 +483,137 @@ class Filters:
             where.append(f"{alias}.date_utc < ?")
             params.append(self.until)
         return where, params
+
+
+# -- read-side queries: list, export selection, statistics ------------------------------------
+
+#: ``--sort`` values of list and export → ORDER BY (undated posts last either way)
+SORTS = {
+    "date": "date_utc ASC NULLS LAST, id",
+    "-date": "date_utc DESC NULLS LAST, id DESC",
+    "title": "title, id",
+    "-title": "title DESC, id DESC",
+    "id": "id",
+    "-id": "id DESC",
+}
+
+
+def where_clause(
+    filters: Filters | None, extra: Sequence[str] = (), params: Sequence[Any] = ()
+) -> tuple[str, list[Any]]:
+    """``WHERE …`` (or ``""``) and its parameters for filters plus extra conditions on ``posts``."""
+    conditions, values = (filters or Filters()).sql("posts")
+    conditions += list(extra)
+    values += list(params)
+    return ("WHERE " + " AND ".join(conditions) if conditions else "", values)
+
+
+def order_clause(sort: str) -> str:
+    """The ORDER BY of a ``--sort`` value; ``ValueError`` names the valid ones."""
+    try:
+        return SORTS[sort]
+    except KeyError:
+        raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}") from None
+
+
+def list_posts(
+    store: Store, filters: Filters | None = None, *, sort: str = "-date",
+    limit: int | None = 50, offset: int = 0, text: bool = False,
+) -> tuple[list[Post], int]:  # fmt: skip
+    """One page of posts in ``sort`` order, and how many posts the filters select in all."""
+    where, params = where_clause(filters)
+    rows = store.conn.execute(
+        f"SELECT id FROM posts {where} ORDER BY {order_clause(sort)} LIMIT ? OFFSET ?",
+        [*params, -1 if limit is None else limit, offset],
+    ).fetchall()
+    posts = store.posts_by_ids([r[0] for r in rows], text=text)
+    if limit is not None and (len(posts) == limit or offset):
+        return posts, store.count(where, params)
+    return posts, offset + len(posts)
+
+
+@dataclass
+class ArchiveStats:
+    """What ``newsarc stats`` reports. Counts are (name, posts) pairs, most posts first; months
+    are ``YYYY-MM`` in each post's own time zone, oldest first."""
+
+    posts: int
+    first_date: str | None
+    last_date: str | None
+    undated: int
+    files: int
+    archive_bytes: int
+    categories: list[tuple[str | None, int]]
+    sources: list[tuple[str | None, int]]
+    tags: list[tuple[str, int]]
+    months: list[tuple[str, int]]
+    #: how many distinct categories, sources and tags there are (the lists may be cut to ``top``)
+    distinct: dict[str, int]
+
+
+def archive_stats(
+    store: Store, filters: Filters | None = None, *, top: int | None = 10
+) -> ArchiveStats:
+    """Posts per category, source, tag and month, the date range and the archive's size."""
+    where, params = where_clause(filters)
+    conn = store.conn
+    limit = -1 if top is None else top
+
+    def counts(column: str) -> tuple[list[tuple[Any, int]], int]:
+        rows = conn.execute(
+            f"SELECT {column}, count(*) AS n FROM posts {where} GROUP BY {column} "
+            f"ORDER BY n DESC, {column} LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        distinct = conn.execute(
+            f"SELECT count(DISTINCT {column}) FROM posts {where}", params
+        ).fetchone()[0]
+        return [(r[0], r[1]) for r in rows], distinct
+
+    categories, n_categories = counts("category")
+    sources, n_sources = counts("source")
+    tag_where, tag_params = where_clause(filters, ["posts.id = post_tags.post_id"])
+    tag_from = f"FROM post_tags WHERE EXISTS (SELECT 1 FROM posts {tag_where})"
+    tags = conn.execute(
+        f"SELECT tag, count(*) AS n {tag_from} GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
+        [*tag_params, limit],
+    ).fetchall()
+    n_tags = conn.execute(f"SELECT count(DISTINCT tag) {tag_from}", tag_params).fetchone()[0]
+    dated = f"{where} {'AND' if where else 'WHERE'} date_utc IS NOT NULL"
+    months = conn.execute(
+        f"SELECT substr(date, 1, 7) AS month, count(*) FROM posts {dated} "
+        "GROUP BY month ORDER BY month",
+        params,
+    ).fetchall()
+    ends = f"SELECT date FROM posts {dated} ORDER BY date_utc"
+    first = conn.execute(f"{ends} LIMIT 1", params).fetchone()
+    last = conn.execute(f"{ends} DESC LIMIT 1", params).fetchone()
+    total = store.count(where, params)
+    undated = total - sum(n for _, n in months)
+    files = conn.execute(
+        f"SELECT count(*) FROM files WHERE post_id IN (SELECT id FROM posts {where})", params
+    ).fetchone()[0]
+    size = sum(
+        os.path.getsize(p) for p in (store.path, Path(f"{store.path}-wal")) if os.path.exists(p)
+    )
+    return ArchiveStats(
+        posts=total,
+        first_date=first[0] if first else None,
+        last_date=last[0] if last else None,
+        undated=undated,
+        files=files,
+        archive_bytes=size,
+        categories=categories,
+        sources=sources,
+        tags=[(r[0], r[1]) for r in tags],
+        months=[(r[0], r[1]) for r in months],
+        distinct={"categories": n_categories, "sources": n_sources, "tags": n_tags},
+    )
+
+
+def raw_source(store: Store, post_id: int) -> tuple[str, str | None, str] | None:
+    """(raw text, encoding, sha256 of the original bytes) of a post, for byte-exact output."""
+    row = store.conn.execute(
+        "SELECT raw, encoding, hash FROM posts WHERE id = ?", (post_id,)
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
