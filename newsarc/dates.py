@@ -65,6 +65,8 @@ def parse_date(value: Any, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
         raise ValueError(f"unrecognised date {text!r}")
     year, month, day, month_zh, day_zh, hour, minute, second, frac, offset = m.groups()
     month, day = month or month_zh, day or day_zh
+    if offset and hour is None and not text[m.start(10) - 1].isspace():
+        raise ValueError(f"unrecognised date {text!r}")  # "2022-04-09-01" is no offset -01
     zone = tz
     if offset:
         try:
@@ -79,9 +81,17 @@ def parse_date(value: Any, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
 
 
 def format_date(value: dt.datetime | None) -> str | None:
-    """ISO 8601 with offset, seconds precision: ``2022-04-09T14:22:44+08:00``."""
+    """ISO 8601 with offset, seconds precision: ``2022-04-09T14:22:44+08:00``.
+
+    An offset with seconds (local mean time, e.g. Asia/Shanghai before 1901 is +08:05:43) is
+    not ISO 8601: the same instant is then given with the offset in whole minutes.
+    """
     if value is None:
         return None
+    delta = value.utcoffset()
+    if delta is not None and delta % dt.timedelta(minutes=1):
+        minutes = round(delta / dt.timedelta(minutes=1))
+        value = value.astimezone(dt.timezone(dt.timedelta(minutes=minutes)))
     return value.isoformat(timespec="seconds")
 
 
