@@ -1,0 +1,301 @@
+"""Tests for ``newsarc.dates``: time zones, front-matter dates, file-name dates, period bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsarc.dates import (
+    DEFAULT_TZ,
+    date_from_name,
+    format_date,
+    parse_date,
+    parse_tz,
+    period_bound,
+)
+from newsarc.errors import UsageError
+
+CST = dt.timezone(dt.timedelta(hours=8))
+EST = dt.timezone(dt.timedelta(hours=-5))
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def offset(hours: int, minutes: int = 0) -> dt.timedelta:
+    sign = -1 if hours < 0 else 1
+    return dt.timedelta(hours=hours, minutes=sign * minutes)
+
+
+# -- parse_tz -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "delta"),
+    [
+        ("+08:00", offset(8)),
+        ("+0800", offset(8)),
+        ("+08", offset(8)),
+        ("+8", offset(8)),
+        ("-05:30", offset(-5, 30)),
+        ("-0530", offset(-5, 30)),
+        ("-5", offset(-5)),
+        ("UTC+8", offset(8)),
+        ("GMT-3", offset(-3)),
+        (" +09:00 ", offset(9)),
+        ("+23:59", offset(23, 59)),
+        ("UTC", offset(0)),
+        ("utc", offset(0)),
+        ("Z", offset(0)),
+        ("GMT", offset(0)),
+    ],
+)
+def test_parse_tz_offsets(value, delta):
+    assert parse_tz(value).utcoffset(None) == delta
+
+
+def test_parse_tz_utc_is_utc():
+    assert parse_tz("UTC") is dt.UTC
+
+
+def test_parse_tz_iana_name():
+    zone = parse_tz("Asia/Shanghai")
+    assert zone == SHANGHAI
+    assert dt.datetime(2022, 4, 9, tzinfo=zone).utcoffset() == offset(8)
+
+
+def test_parse_tz_iana_name_with_daylight_saving():
+    zone = parse_tz("Europe/Berlin")
+    assert dt.datetime(2022, 1, 9, tzinfo=zone).utcoffset() == offset(1)
+    assert dt.datetime(2022, 7, 9, tzinfo=zone).utcoffset() == offset(2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["+24:00", "+0860", "+123", "+12345", "Mars/Olympus", "", "Asia", "/etc/passwd", "../x",
+     "\x00", "08:00", "+8:00"],
+)  # fmt: skip
+def test_parse_tz_invalid(value):
+    with pytest.raises(UsageError):
+        parse_tz(value)
+
+
+def test_parse_tz_error_says_how_to_fix():
+    with pytest.raises(
+        UsageError, match=r"use an offset like \+08:00 or a name like Asia/Shanghai"
+    ):
+        parse_tz("Beijing")
+
+
+# -- parse_date -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2022-04-09 14:22:44 +0800", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09 14:22:44 +08:00", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09 14:22:44+0800", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09T14:22:44+08:00", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09 14:22:44 +08", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09T06:22:44Z", dt.datetime(2022, 4, 9, 6, 22, 44, tzinfo=dt.UTC)),
+        ("2022-04-09T06:22:44z", dt.datetime(2022, 4, 9, 6, 22, 44, tzinfo=dt.UTC)),
+        ("2022-04-09 06:22:44 UTC", dt.datetime(2022, 4, 9, 6, 22, 44, tzinfo=dt.UTC)),
+        ("2022-04-09 01:22:44 -0500", dt.datetime(2022, 4, 9, 1, 22, 44, tzinfo=EST)),
+        ("2022-04-09 14:22", dt.datetime(2022, 4, 9, 14, 22, tzinfo=CST)),
+        ("2022-04-09 14:22:44", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09", dt.datetime(2022, 4, 9, tzinfo=CST)),
+        ("2022-04-09 +0800", dt.datetime(2022, 4, 9, tzinfo=CST)),
+        ("2022-04-09 -01", dt.datetime(2022, 4, 9, tzinfo=dt.timezone(offset(-1)))),
+        ("2022/4/9 9:05", dt.datetime(2022, 4, 9, 9, 5, tzinfo=CST)),
+        ("2022.04.09", dt.datetime(2022, 4, 9, tzinfo=CST)),
+        ("2022年4月9日", dt.datetime(2022, 4, 9, tzinfo=CST)),
+        ("2022年04月09日 14:22", dt.datetime(2022, 4, 9, 14, 22, tzinfo=CST)),
+        ("  2022-04-09 14:22:44 +0800  ", dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST)),
+        ("2022-04-09 14:22:44.5 +0800", dt.datetime(2022, 4, 9, 14, 22, 44, 500000, tzinfo=CST)),
+        ("2022-04-09 14:22:44.1234567", dt.datetime(2022, 4, 9, 14, 22, 44, 123456, tzinfo=CST)),
+    ],
+)  # fmt: skip
+def test_parse_date_formats(value, expected):
+    parsed = parse_date(value)
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", "+0800", "+08:00", "-0500", "UTC", "Z"])
+def test_parse_date_no_date(value):
+    assert parse_date(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["明天", "2022-02-30", "2022-13-01", "2022-04-09 25:00", "2022-04-09 14:61",
+     "2022-04-09 14:22:44 +2500", "2022-04-09 14:22:44 +123", "20220409", "04/09/2022",
+     "2022-04-09 14:22:44 CST", "[2022]", "0000-01-01", "2022-04-09-01", True, 20220409],
+)  # fmt: skip
+def test_parse_date_invalid(value):
+    with pytest.raises(ValueError):
+        parse_date(value)
+
+
+def test_parse_date_naive_takes_tz():
+    assert parse_date("2022-04-09 14:22:44", dt.UTC) == dt.datetime(
+        2022, 4, 9, 14, 22, 44, tzinfo=dt.UTC
+    )
+    in_shanghai = parse_date("2022-04-09 14:22:44", SHANGHAI)
+    assert in_shanghai.tzinfo is SHANGHAI
+    assert in_shanghai.isoformat() == "2022-04-09T14:22:44+08:00"
+
+
+def test_parse_date_explicit_offset_wins_over_tz():
+    assert parse_date("2022-04-09 14:22:44 +0800", dt.UTC).utcoffset() == offset(8)
+
+
+def test_parse_date_default_tz_is_plus_eight():
+    assert DEFAULT_TZ.utcoffset(None) == offset(8)
+    assert parse_date("2022-04-09").tzinfo is DEFAULT_TZ
+
+
+def test_parse_date_datetime_and_date_values():
+    aware = dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=dt.UTC)
+    assert parse_date(aware) is aware
+    assert parse_date(dt.datetime(2022, 4, 9, 14, 22, 44), dt.UTC) == aware
+    assert parse_date(dt.date(2022, 4, 9)) == dt.datetime(2022, 4, 9, tzinfo=CST)
+
+
+# -- format_date ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, None),
+        (dt.datetime(2022, 4, 9, 14, 22, 44, tzinfo=CST), "2022-04-09T14:22:44+08:00"),
+        (dt.datetime(2022, 4, 9, 14, 22, 44, 999999, tzinfo=CST), "2022-04-09T14:22:44+08:00"),
+        (dt.datetime(2022, 4, 9, tzinfo=dt.UTC), "2022-04-09T00:00:00+00:00"),
+        (dt.datetime(2022, 4, 9, tzinfo=SHANGHAI), "2022-04-09T00:00:00+08:00"),
+        (dt.datetime(2022, 4, 9, tzinfo=dt.timezone(offset(-5, 30))), "2022-04-09T00:00:00-05:30"),
+    ],
+)
+def test_format_date(value, text):
+    assert format_date(value) == text
+
+
+AWARE = st.datetimes(
+    min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9998, 12, 31),
+    timezones=st.sampled_from([CST, dt.UTC, dt.timezone(offset(-5, 30)), SHANGHAI]),
+).map(lambda d: d.replace(microsecond=0))  # fmt: skip
+
+
+@given(AWARE)
+def test_format_date_property_round_trip(value):
+    parsed = parse_date(format_date(value))
+    assert parsed == value  # the same instant
+    if value.utcoffset() % dt.timedelta(minutes=1) == dt.timedelta(0):
+        assert parsed.utcoffset() == value.utcoffset()
+
+
+def test_format_date_offset_with_seconds():
+    """Asia/Shanghai before 1901 is local mean time, +08:05:43: ISO 8601 has no seconds there."""
+    value = dt.datetime(1900, 1, 1, tzinfo=SHANGHAI)
+    assert value.utcoffset() == dt.timedelta(hours=8, minutes=5, seconds=43)
+    assert format_date(value) == "1900-01-01T00:00:17+08:06"
+    assert parse_date(format_date(value)) == value
+
+
+# -- date_from_name -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("2021-12-08-202112082206672930.md", dt.date(2021, 12, 8)),
+        ("2021-12-01-init.md", dt.date(2021, 12, 1)),
+        ("-202205262391921712.md", dt.date(2022, 5, 26)),
+        ("NW202204092337358965.txt", dt.date(2022, 4, 9)),
+        ("2021-12-08-202112082206672930@cfbae483017a.md", dt.date(2021, 12, 8)),
+        ("2022-02-30-202204092337358965.md", dt.date(2022, 4, 9)),  # bad prefix: the id's date
+        ("000_da33c2ea1906ec2c.txt", None),
+        ("notice.md", None),
+        ("2022-04-09.md", None),  # Jekyll's prefix ends with a dash
+        ("1649485364000.md", None),  # epoch milliseconds are no date
+        ("123456789012.md", None),  # year 1234
+        ("202213012345678901.md", None),  # month 13
+    ],
+)
+def test_date_from_name(name, expected):
+    found = date_from_name(name)
+    if expected is None:
+        assert found is None
+    else:
+        assert found == dt.datetime(expected.year, expected.month, expected.day, tzinfo=CST)
+
+
+def test_date_from_name_uses_tz():
+    assert date_from_name("2022-04-09-x.md", dt.UTC) == dt.datetime(2022, 4, 9, tzinfo=dt.UTC)
+    assert date_from_name("2022-04-09-x.md", SHANGHAI).tzinfo is SHANGHAI
+
+
+# -- period_bound ---------------------------------------------------------------------------------
+
+
+def epoch(*args: int, tz: dt.tzinfo = CST) -> int:
+    return int(dt.datetime(*args, tzinfo=tz).timestamp())
+
+
+@pytest.mark.parametrize(
+    ("value", "start", "end"),
+    [
+        ("2022", epoch(2022, 1, 1), epoch(2023, 1, 1)),
+        ("2022-04", epoch(2022, 4, 1), epoch(2022, 5, 1)),
+        ("2022-4", epoch(2022, 4, 1), epoch(2022, 5, 1)),
+        ("2022-11", epoch(2022, 11, 1), epoch(2022, 12, 1)),
+        ("2022-12", epoch(2022, 12, 1), epoch(2023, 1, 1)),
+        ("2022-04-09", epoch(2022, 4, 9), epoch(2022, 4, 10)),
+        ("2022-04-30", epoch(2022, 4, 30), epoch(2022, 5, 1)),
+        ("2022-12-31", epoch(2022, 12, 31), epoch(2023, 1, 1)),
+        ("2024-02-29", epoch(2024, 2, 29), epoch(2024, 3, 1)),
+        (" 2022-04 ", epoch(2022, 4, 1), epoch(2022, 5, 1)),
+        ("2022-04-09 14:22:44", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
+        ("2022-04-09T06:22:44Z", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
+    ],
+)
+def test_period_bound(value, start, end):
+    assert period_bound(value, end=False) == start
+    assert period_bound(value, end=True) == end
+
+
+def test_period_bound_tz():
+    assert period_bound("2022-04", end=False, tz=dt.UTC) == epoch(2022, 4, 1, tz=dt.UTC)
+    assert period_bound("2022", end=True, tz=SHANGHAI) == epoch(2023, 1, 1)
+    assert (
+        period_bound("2022-04", end=False, tz=dt.UTC) - period_bound("2022-04", end=False)
+        == 8 * 3600
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2022-13", "2022-00", "2022-02-30", "2023-02-29", "0000", "abc", "", "22-04", "2022-04-09-01",
+     "+0800", "2022-04-09 25:00"],
+)  # fmt: skip
+def test_period_bound_invalid(value):
+    with pytest.raises(UsageError, match="invalid date"):
+        period_bound(value, end=False)
+    with pytest.raises(UsageError, match="invalid date"):
+        period_bound(value, end=True)
+
+
+@pytest.mark.parametrize("value", ["9999", "9999-12", "9999-12-31"])
+def test_period_bound_end_of_calendar(value):
+    assert period_bound(value, end=False) > 0
+    with pytest.raises(UsageError):
+        period_bound(value, end=True)
+
+
+@given(st.dates(min_value=dt.date(1971, 1, 1), max_value=dt.date(9998, 12, 30)))
+def test_period_bound_property_day_is_24_hours_in_fixed_offset(day):
+    text = day.isoformat()
+    assert period_bound(text, end=True) - period_bound(text, end=False) == 86400
