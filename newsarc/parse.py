@@ -286,7 +286,7 @@ def _split_summary(body: str) -> tuple[str | None, str]:
         i += 1
     quoted = []
     while i < len(lines) and lines[i].lstrip().startswith(">"):
-        quoted.append(_md_inline(lines[i].lstrip()[1:].strip()))
+        quoted.append(_md_cell(lines[i].lstrip()[1:]))
         i += 1
     if not quoted:
         return None, body
@@ -570,6 +570,12 @@ def _md_inline(text: str) -> str:
     return text
 
 
+def _md_cell(text: str) -> str:
+    """Inline Markdown on one line of its own (a table cell, a digest line): ``&#10;`` or a tab
+    must not make a line break or a column in the plain text."""
+    return " ".join(_md_inline(text).split())
+
+
 def _md_line(line: str, out: _BlockWriter) -> None:
     """One line of a Markdown paragraph: images become blocks, the rest is a line of text."""
     if "![" in line:
@@ -597,7 +603,7 @@ def _markdown_blocks(body: str, out: _BlockWriter) -> None:
             continue
         if len(lines) >= 2 and "|" in lines[0] and _MD_TABLE_RULE.match(lines[1]):
             rows = [
-                [_md_inline(cell.strip()) for cell in line.strip().strip("|").split("|")]
+                [_md_cell(cell) for cell in line.strip().strip("|").split("|")]
                 for n, line in enumerate(lines)
                 if n != 1
             ]
@@ -647,7 +653,7 @@ def find_source(text: str) -> str | None:
     """The media outlet: the last ``（文章来源：中国经营网）``, else a ``（来源：…）`` that ends a
     paragraph (one crediting a figure mid-sentence is no source), else a short ``（上海证券报）``
     ending the text."""
-    found = None
+    found: re.Match[str] | None = None
     for m in _SOURCE_LINE.finditer(text):
         ends_paragraph = not text[m.end() : m.end() + 4].split("\n", 1)[0].strip(" 。.")
         if m.group(1) or (ends_paragraph and (found is None or not found.group(1))):
@@ -655,9 +661,9 @@ def find_source(text: str) -> str | None:
     if found:
         return found.group(2).strip() or None
     for paragraph in reversed(text.split("\n\n")[-2:]):
-        m = _TRAILING_SOURCE.search(paragraph)
-        if m and _CJK.search(m.group(1)) and not _NOT_SOURCE.search(m.group(1)):
-            return m.group(1).strip()
+        last = _TRAILING_SOURCE.search(paragraph)
+        if last and _CJK.search(last.group(1)) and not _NOT_SOURCE.search(last.group(1)):
+            return last.group(1).strip()
     return None
 
 

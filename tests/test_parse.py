@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarc.errors import NotAPost, PostError
-from newsarc.parse import MAX_FRONT_MATTER, parse_post
+from newsarc.parse import MAX_FRONT_MATTER, blocks_text, parse_post
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 POSTS = CORPUS / "posts"
@@ -279,6 +279,7 @@ def corpus_files(folder: Path) -> list[Path]:
 def test_parse_post_every_corpus_post(path):
     parsed = parse_post(path.read_bytes().decode("utf-8"), path)
     assert parsed.text
+    assert_well_formed(parsed)
     assert "返回" not in parsed.text  # back-links in every variant are stripped
     assert not re.search(r"\]\(|<https?:", parsed.text)
     assert parsed.date is not None and parsed.date.utcoffset() == dt.timedelta(hours=8)
@@ -1047,6 +1048,7 @@ def test_parse_post_property_random_front_matter_never_crashes(lines, body):
     assert parsed.date is None or parsed.date.tzinfo is not None
     assert all(isinstance(tag, str) and tag for tag in parsed.tags)
     json.dumps(parsed.meta, allow_nan=False)
+    assert_well_formed(parsed)
 
 
 HTML_SOUP = st.lists(
@@ -1059,11 +1061,39 @@ HTML_SOUP = st.lists(
 ).map("".join)  # fmt: skip
 
 
+MARKDOWN_SOUP = st.lists(
+    st.sampled_from(["> ", "&#10;", "&#9;", "&#0;", "| a | b |\n", "|---|---|\n", "| ", "\n",
+                     "\n\n", "# ", "**", "中", "x", " ", "\t", "\u3000", "\xa0", "![a](b)",
+                     "[t](u)", "---", "```", "- ", "<>", "<http://x/1,202204092337358966.html>"]),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+def assert_well_formed(parsed) -> None:
+    """The contract the store relies on: text is the text blocks joined by blank lines; a block
+    has no blank line, no edge white space, no empty line; a table cell is one line."""
+    assert parsed.text == blocks_text(parsed.blocks)
+    for block in parsed.blocks:
+        if block.type == "img":
+            assert block.src
+        elif block.type == "table":
+            assert all("\t" not in cell and "\n" not in cell for row in block.rows for cell in row)
+        else:
+            lines = block.text.split("\n")
+            assert all(line and line == line.strip() for line in lines), block
+
+
 @settings(max_examples=300, deadline=None)
 @given(HTML_SOUP)
 def test_parse_post_property_html_soup_never_crashes(body):
     parsed = post('title: "x"', "<p>" + body)
-    assert "\n\n\n" not in parsed.text
+    assert_well_formed(parsed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN_SOUP)
+def test_parse_post_property_markdown_soup_well_formed(body):
+    assert_well_formed(post('title: "x"', body))
 
 
 # Titles as the generator writes them: `title: "<raw>"`, unescaped. Backslashes are left out
