@@ -229,11 +229,18 @@ _AUTOLINK = re.compile(r"^<(\s*|[a-z][a-z0-9+.-]*://[^<>\s]*)>$", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[[^\]\n]*\]\([^)\n]*\)")
 _LINK_SEPARATORS = " \t｜|/·"
 _BACK_TEXT = re.compile(r"\[\s*(返回|back to|home)", re.IGNORECASE)
+#: an HTML tag (any element name HTML defines, opening or closing): the body is HTML. A raw
+#: ``<`` in text (``精度满足<1%``, ``<蒙特利尔议定书>``) is not one.
 _HTML_HINT = re.compile(
-    r"<(?:p|div|br|center|table|img|h[1-6]|span|strong|b|em|section|article|ul|ol|li|blockquote"
-    r"|figure|font|a|section|hr|pre)\b[^>]*>",
+    r"</?(?:a|abbr|address|article|aside|audio|b|big|blockquote|body|br|button|canvas|caption"
+    r"|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|em|embed|fieldset|figcaption"
+    r"|figure|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|kbd|label|li"
+    r"|main|mark|meta|nav|noscript|object|ol|p|picture|pre|q|s|samp|script|section|select|small"
+    r"|source|span|strike|strong|style|sub|summary|sup|svg|table|tbody|td|template|textarea"
+    r"|tfoot|th|thead|time|title|tr|tt|u|ul|var|video|wbr)(?=[\s/>])[^<>]*>",
     re.IGNORECASE,
 )
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _SOURCE_LINE = re.compile(r"[（(]\s*(文章)?来源\s*[：:]\s*([^（）()\n]{1,40}?)\s*[）)]")
 _TRAILING_SOURCE = re.compile(r"[（(]([^（）()\n]{2,16})[）)]\s*$")
@@ -590,7 +597,10 @@ def _md_line(line: str, out: _BlockWriter) -> None:
 
 def _markdown_blocks(body: str, out: _BlockWriter) -> None:
     """Markdown → blocks. Every source line stays a line: Chinese posts often break paragraphs
-    with a single line break, and joining those lines would glue paragraphs together."""
+    with a single line break, and joining those lines would glue paragraphs together. HTML
+    comments (Jekyll's ``<!--more-->`` excerpt mark) are not text."""
+    if "<!--" in body:
+        body = _HTML_COMMENT.sub("", body)
     for chunk in re.split(r"\n[ \t]*\n", body):
         lines = [line for line in chunk.split("\n") if line.strip()]
         if not lines:

@@ -643,6 +643,21 @@ def test_parse_post_markdown_blocks(body, blocks):
     assert [(b.type, b.rows if b.type == "table" else b.text) for b in parsed.blocks] == blocks
 
 
+def test_parse_post_markdown_comments_dropped():
+    parsed = post('title: "x"', "摘要<!--more-->\n\n## 标题\n\n正文<!-- 注释\n跨行 -->")
+    assert [(b.type, b.text) for b in parsed.blocks] == [
+        ("p", "摘要"),
+        ("h", "标题"),
+        ("p", "正文"),
+    ]
+
+
+def test_parse_post_markdown_block_scalar_title():
+    parsed = post("title: |\n  第一行\n  第二行\ncategories: x")
+    assert parsed.title == "第一行 第二行"
+    assert parsed.warnings == []
+
+
 def test_parse_post_markdown_image_alone():
     parsed = post('title: "x"', "前文\n\n![](http://x/a.png)\n\n后文")
     assert [b.to_dict() for b in parsed.blocks] == [
@@ -718,6 +733,10 @@ def test_parse_post_html_file():
         ('<p style="DISPLAY : none">藏</p><p hidden>藏</p><p style="visibility:hidden">藏</p>', ""),
         ("<ul><li>甲</li><li>乙</li></ul>", "甲\n\n乙"),
         ("<p>前<img src='a.jpg'>后</p>", "前\n\n后"),
+        ("这是<i>斜体</i>和<sup>2</sup>", "这是斜体和2"),  # any HTML tag makes the body HTML
+        ("x<script>alert(1)</script>y", "xy"),
+        ("<iframe src=x></iframe>正文", "正文"),
+        ("A<B股 x<p值很小 <1%", "A<B股 x<p值很小 <1%"),  # no tag: raw "<" in Markdown text
     ],
 )
 def test_parse_post_html_text(body, text):
