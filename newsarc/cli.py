@@ -6,9 +6,11 @@ Rich (``render``) is imported lazily, only when output goes to a person.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +19,9 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import ExitStatus, NewsarcError, UsageError
-from .output import Format, write_records
+from .errors import ExitStatus, NewsarcError, NotFoundError, UsageError
+from .export import ExportFormat, ShowFormat
+from .output import Format, clean, write_records
 
 
 class NewsarcGroup(TyperGroup):
@@ -36,14 +39,15 @@ class NewsarcGroup(TyperGroup):
             # the reader went away (`newsarc export | head`): stop quietly
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            raise click.exceptions.Exit(0) from None
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             _fail("interrupted", 130)
 
 
 def _fail(message: str, code: int) -> None:
     click.echo(f"newsarc: error: {message}", err=True)
-    raise click.exceptions.Exit(int(code))
+    # typer.Exit: Typer vendors its own click, whose main() does not know click's Exit
+    raise typer.Exit(int(code))
 
 
 app = typer.Typer(
@@ -281,25 +285,398 @@ def search(
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
-# -- export ---------------------------------------------------------------------------------------
+# -- list, show, export, stats --------------------------------------------------------------------
+
+PlainOpt = Annotated[
+    bool, typer.Option("--plain", help="No colour or box drawing (same as the global --plain).")
+]
+SortOpt = Annotated[
+    str,
+    typer.Option("--sort", help="date, -date (newest first), title, -title, id or -id."),
+]
+
+
+def _plain(ctx: typer.Context, plain: bool) -> bool:
+    return plain or ctx.obj["plain"]
+
+
+def _refs(refs: list[str]) -> Iterator[str]:
+    """The post references given, with ``-`` replaced by the lines of stdin (read lazily)."""
+    for ref in refs:
+        if ref != "-":
+            yield ref
+            continue
+        for line in sys.stdin:
+            # a line of `search` or `list` output: the id is the first field
+            first = line.strip().split("\t", 1)[0].strip()
+            if first:
+                yield first
+
+
+def _post_lines(posts: Iterable[Any]) -> None:
+    """Piped without --format: one tab-separated line per post (id, date, where, title)."""
+    for post in posts:
+        cells = [str(post.id), post.date or "", post.source or post.category or "", post.title]
+        sys.stdout.write("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells) + "\n")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    category: CategoryOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    sort: SortOpt = "-date",
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Every post: no --limit.")] = False,
+    fmt: FormatOpt = None,
+    text: Annotated[
+        bool, typer.Option("--text", help="Include each post's full text in data formats.")
+    ] = False,
+    plain: PlainOpt = False,
+) -> None:
+    """List posts, newest first. A table on a terminal (titles cut to its width, a footer with
+    the count shown and the total); records for scripts with --format.
+
+    \b
+    Examples:
+      newsarc list --category emnews --since 2022-04
+      newsarc list --all --format ids | newsarc show -
+      newsarc list --tag 东财滚动新闻 --format json --text
+    Exit codes: 0 posts listed, 1 no post matches the filters, 2 bad option.
+    """
+    from .store import list_posts, order_clause
+
+    try:
+        order_clause(sort)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    filters = _filters(category, tag, source, since, until)
+    with _store(ctx, readonly=True) as store:
+        posts, total = list_posts(
+            store, filters, sort=sort, limit=None if all_ else limit, offset=offset,
+            text=text and fmt not in (None, Format.table, Format.ids),
+        )  # fmt: skip
+    if _people(ctx, fmt):
+        from . import render
+
+        render.print_posts(posts, total, offset, plain=_plain(ctx, plain))
+    elif fmt in (None, Format.table):
+        _post_lines(posts)
+    else:
+        write_records((p.to_record(with_text=text) for p in posts), fmt, sys.stdout, tty=_is_tty())
+    if total == 0:
+        if not _people(ctx, fmt):
+            click.echo("newsarc: no posts match", err=True)
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Post ids, article ids (NW2022…) or imported file paths; - reads them from "
+            "stdin, one per line (the first tab-separated field).",
+            metavar="ID",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        ShowFormat | None,
+        typer.Option(
+            "--format", "-f",
+            help="text, json (one record per line, with text), markdown or raw (the original "
+            "file, byte for byte). Default: a formatted view on a terminal, text when piped.",
+            show_default=False,
+        ),
+    ] = None,
+    highlight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--highlight", "-H",
+            help="Highlight this term (search's folding: case, width, traditional/simplified) "
+            "in the terminal view; repeatable; a query such as '芯片 OR 半导体' works too.",
+            show_default=False,
+        ),
+    ] = None,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print long posts directly, without $PAGER.")
+    ] = False,
+    plain: PlainOpt = False,
+) -> None:
+    """Show posts in full. On a terminal: the title, metadata (date, category, tags, source,
+    URL, files, length), then the body with its sub-headings, summary, images and tables,
+    through a pager when longer than the screen.
+
+    \b
+    Examples:
+      newsarc show 42
+      newsarc show NW202204092337358965 --highlight 创新联合体
+      newsarc search 央企 --format ids | newsarc show - --format markdown
+      newsarc show 42 --format raw > original.md
+    Exit codes: 0 shown, 1 some post not found (the others are still shown), 2 bad option.
+    """
+    from .export import post_markdown, post_text
+    from .output import clean, json_line
+    from .store import raw_source
+
+    terms: list[Any] = []
+    if highlight:
+        from .search import compile_query
+
+        for query in highlight:
+            terms += compile_query(query).terms
+    tty = _is_tty()
+    people = fmt is None and tty
+    fix = clean if tty else (lambda s: s)
+    missing: list[str] = []
+    shown = 0
+    with _store(ctx, readonly=True) as store:
+
+        def posts() -> Iterator[Any]:
+            for ref in _refs(refs):
+                post_id = store.resolve(ref)
+                found = store.posts_by_ids([post_id], full=True) if post_id is not None else []
+                if not found:
+                    missing.append(ref)
+                yield from found
+
+        if people:
+            from . import render
+
+            render.print_posts_full(
+                posts(), terms, plain=_plain(ctx, plain), pager=not no_pager
+            )
+            shown = 1
+        for post in posts() if not people else ():
+            if fmt is ShowFormat.json:
+                sys.stdout.write(json_line(post.to_record()) + "\n")
+            elif fmt is ShowFormat.markdown:
+                sys.stdout.write(("\n---\n\n" if shown else "") + fix(post_markdown(post)))
+            elif fmt is ShowFormat.raw:
+                _write_raw(raw_source(store, post.id), tty)
+            else:
+                sys.stdout.write(("\n" + "=" * 40 + "\n\n" if shown else "") + fix(post_text(post)))
+            shown += 1
+    if missing:
+        listed = ", ".join(repr(ref) for ref in missing[:5])
+        more = f" and {len(missing) - 5:,} more" if len(missing) > 5 else ""
+        raise NotFoundError(
+            f"no post {listed}{more}: give a post id, an article id or an imported file's path "
+            "(newsarc list shows ids)"
+        )
+
+
+def _write_raw(source: tuple[str, str | None, str] | None, tty: bool) -> None:
+    """The original file: its exact bytes when the stored text and encoding reproduce them
+    (checked against the file's hash), else the stored text as UTF-8."""
+    import hashlib
+
+    from .output import clean
+
+    if source is None:
+        return
+    raw, encoding, digest = source
+    if tty:
+        sys.stdout.write(clean(raw))
+        return
+    data = raw.encode("utf-8")
+    for candidate in dict.fromkeys([encoding or "utf-8", "utf-8-sig", "utf-8"]):
+        try:
+            encoded = raw.encode(candidate)
+        except (LookupError, UnicodeError):
+            continue
+        if hashlib.sha256(encoded).hexdigest() == digest:
+            data = encoded
+            break
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 @app.command()
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl (default) or json.")] = "jsonl",
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Export only these posts (ids, article ids or paths; - reads stdin). "
+            "Default: every post the filters select.",
+            metavar="ID",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", "-f",
+            help="jsonl, json, csv, markdown (one document), html (one self-contained page), "
+            "jekyll (a folder of post files; needs --out), es-bulk (Elasticsearch _bulk body).",
+        ),
+    ] = ExportFormat.jsonl,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o",
+            help="Write to this file (a folder for jekyll) instead of stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite existing files at --out.")
+    ] = False,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query", "-q",
+            help="Only posts matching this search query (search's language and semantics).",
+            show_default=False,
+        ),
+    ] = None,
+    category: CategoryOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    sort: SortOpt = "id",
+    index: Annotated[
+        str, typer.Option("--index", help="Index name in es-bulk action lines.")
+    ] = "newsarc",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="No summary on stderr after writing --out.")
+    ] = False,
 ) -> None:
-    """Export every post as JSON records.
+    """Export posts to stdout or --out. Every post, those the filters or --query select, or
+    the ids given.
+
+    Streams: memory stays flat whatever the archive size. Files appear at --out only when
+    complete, and existing files are never overwritten without --force.
 
     \b
-    Example:
-      newsarc export --format jsonl > posts.jsonl
+    Examples:
+      newsarc export > posts.jsonl
+      newsarc export --query 创新联合体 --format html --out report.html
+      newsarc export --category emnews --since 2022 --format jekyll --out site/_posts
+      newsarc export --format es-bulk | curl -s -H 'Content-Type: application/x-ndjson' \\
+          -XPOST localhost:9200/_bulk --data-binary @-
+    Exit codes: 0 exported, 1 nothing selected, 2 bad option or existing file.
     """
-    if fmt not in ("jsonl", "json"):
-        raise UsageError(f"unknown export format {fmt!r}")
+    from .export import export_jekyll, output_file, select, write_export
+
+    filtered = any(v is not None for v in (query, category, tag, source, since, until))
+    if refs and filtered:
+        raise UsageError("give post ids, or filters and --query, not both")
+    if fmt is ExportFormat.jekyll and out is None:
+        raise UsageError("jekyll export writes a folder of files: add --out DIR")
+    filters = _filters(category, tag, source, since, until)
     with _store(ctx, readonly=True) as store:
-        records = (post.to_record() for post in store.iter_posts())
-        write_records(records, fmt, sys.stdout)
+        ids = None
+        if refs:
+            ids, missing = [], []
+            for ref in _refs(refs):
+                post_id = store.resolve(ref)
+                (missing.append(ref) if post_id is None else ids.append(post_id))
+            if missing:
+                raise NotFoundError(
+                    f"no post {', '.join(repr(r) for r in missing[:5])}"
+                    f"{' and more' if len(missing) > 5 else ''}: nothing exported"
+                )
+        selection = select(filters, query, ids, sort)
+        if fmt is ExportFormat.jekyll:
+            assert out is not None
+            result = export_jekyll(store, selection, out, force=force)
+            n = result.written
+            for post_id, external_id in result.inexact[:10]:
+                click.echo(
+                    f"newsarc: warning: post {post_id} ({clean(external_id)}): its file would "
+                    "not import back with the same article id", err=True,
+                )  # fmt: skip
+        elif out is None:
+            n = write_export(store, selection, fmt, sys.stdout, tty=_is_tty(), index=index)
+        else:
+            with output_file(out, force=force) as stream:
+                n = write_export(store, selection, fmt, stream, index=index)
+    if out is not None and not quiet:
+        click.echo(f"exported {n:,} posts to {clean(str(out))} ({fmt.value})", err=True)
+    if n == 0:
+        click.echo("newsarc: no posts selected", err=True)
+        raise typer.Exit(ExitStatus.NOT_FOUND)
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    category: CategoryOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="Categories, sources and tags shown (0: all)."),
+    ] = 10,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f",
+            help="table (bar charts on a terminal), json (one document), or jsonl, csv, tsv "
+            "(rows: kind, name, posts). Piped without --format: tsv rows.",
+            show_default=False,
+        ),
+    ] = None,
+    plain: PlainOpt = False,
+) -> None:
+    """Show statistics. Posts per category, source, tag and month, the date range and the
+    archive size; bar charts on a terminal.
+
+    \b
+    Examples:
+      newsarc stats
+      newsarc stats --since 2022 --top 0 --format json
+    """
+    from .store import archive_stats
+
+    if fmt is Format.ids:
+        raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
+    with _store(ctx, readonly=True) as store:
+        result = archive_stats(
+            store, _filters(category, tag, source, since, until), top=top or None
+        )
+    if _people(ctx, fmt):
+        from . import render
+
+        render.print_stats(result, plain=_plain(ctx, plain))
+    elif fmt is Format.json:
+        document = {
+            "posts": result.posts,
+            "first_date": result.first_date,
+            "last_date": result.last_date,
+            "undated": result.undated,
+            "files": result.files,
+            "archive_bytes": result.archive_bytes,
+            "distinct": result.distinct,
+            "categories": [{"name": k, "posts": n} for k, n in result.categories],
+            "sources": [{"name": k, "posts": n} for k, n in result.sources],
+            "tags": [{"name": k, "posts": n} for k, n in result.tags],
+            "months": [{"name": k, "posts": n} for k, n in result.months],
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        rows = [
+            {"kind": kind, "name": name, "posts": n}
+            for kind, pairs in (
+                ("category", result.categories), ("source", result.sources),
+                ("tag", result.tags), ("month", result.months),
+            )
+            for name, n in pairs
+        ]  # fmt: skip
+        data_format = Format.tsv if fmt in (None, Format.table) else fmt
+        write_records(rows, data_format, sys.stdout, tty=_is_tty())
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,7 +23,8 @@ from .output import clean
 if TYPE_CHECKING:
     from .ingest import ImportResult
     from .models import Post
-    from .search import SearchResult
+    from .search import SearchResult, Term
+    from .store import ArchiveStats
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -31,14 +32,24 @@ HIGHLIGHT = "bold black on yellow"
 def console(file: TextIO | None = None, *, plain: bool = False) -> Console:
     """A console on ``file`` (stdout by default); no colour with NO_COLOR or ``plain``."""
     no_color = plain or bool(os.environ.get("NO_COLOR"))
+    file = file or sys.stdout
     return Console(
-        file=file or sys.stdout,
+        file=file,
+        # piped, Rich would hard-wrap at 80 columns; lines stay whole instead
+        soft_wrap=not _isatty(file),
         highlight=False,
         emoji=False,
         markup=False,
         no_color=no_color,
         color_system=None if no_color else "auto",
     )
+
+
+def _isatty(file: TextIO) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def safe_text(value: str | None, style: str = "") -> Text:
@@ -58,35 +69,49 @@ def _title(post: Post) -> Text:
     return safe_text(post.title) if post.title else Text("(no title)", style="dim italic")
 
 
-def posts_table(posts: Sequence[Post], footer: str, *, box_style: Any = "default") -> Table:
-    """The table of list: id, date, source or category, title (truncated to the width)."""
+def posts_table(
+    posts: Sequence[Post], footer: str, *, plain: bool = False, width: int = 100
+) -> Table:
+    """The table of list: id, date, source or category, title (cut to fit ``width``).
+    ``plain``: no box drawing at all (the header is not underlined)."""
     from rich import box
+    from rich.cells import cell_len
 
     table = Table(
-        box=box.SIMPLE_HEAD if box_style == "default" else box_style,
+        box=None if plain else box.SIMPLE_HEAD,
         caption=footer,
         caption_justify="left",
         expand=False,
         pad_edge=False,
     )
-    table.add_column("id", justify="right", style="cyan", no_wrap=True)
-    table.add_column("date", style="green", no_wrap=True)
-    table.add_column("source", style="magenta", no_wrap=True, max_width=16, overflow="ellipsis")
-    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
+    id_width = max([2, *(len(str(post.id)) for post in posts)])
+    where_width = min(16, max([6, *(cell_len(clean(_where(post))) for post in posts)]))
+    # Rich shrinks every column alike when a no-wrap table is too wide (the id column would
+    # vanish first), so the title gets exactly the room that is left
+    title_width = max(8, width - id_width - 16 - where_width - 3 * 3)
+    table.add_column("id", justify="right", style="cyan", no_wrap=True, min_width=id_width)
+    table.add_column("date", style="green", no_wrap=True, min_width=16)
+    table.add_column(
+        "source", style="magenta", no_wrap=True, max_width=where_width, overflow="ellipsis"
+    )
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for post in posts:
         table.add_row(str(post.id), _date(post), safe_text(_where(post)), _title(post))
     return table
 
 
-def print_posts(posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False) -> None:
-    """``newsarc list`` on a terminal."""
-    out = console(plain=plain)
+def print_posts(
+    posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False,
+    out: Console | None = None,
+) -> None:  # fmt: skip
+    """``newsarc list`` on a terminal: the table, with a footer giving the count and total."""
+    out = out or console(plain=plain)
     if not posts:
-        out.print(Text(f"No posts (of {total:,}).", style="yellow"))
+        console(sys.stderr, plain=plain).print(Text(f"No posts (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
     footer = f"{first:,}–{last:,} of {total:,} posts"
-    out.print(posts_table(posts, footer))
+    out.print(posts_table(posts, footer, plain=plain, width=out.width))
 
 
 def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
@@ -125,6 +150,188 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
     out.print(
         Text(f"\n{result.total:,} posts match; showing {offset + 1:,}–{shown_to:,}.", style="bold")
     )
+
+
+# -- show -----------------------------------------------------------------------------------------
+
+QUOTE_BAR = "▌ "
+
+
+class _Quote:
+    """A quote with a bar in front of every wrapped line (``> `` when plain)."""
+
+    def __init__(self, text: Text, bar: str):
+        self.text = text
+        self.bar = bar
+
+    def __rich_console__(self, console: Console, options: Any) -> Iterator[Any]:
+        from rich.segment import Segment
+
+        width = max(1, options.max_width - len(self.bar))
+        for line in console.render_lines(self.text, options.update(width=width), pad=False):
+            yield Segment(self.bar, console.get_style("dim"))
+            yield from line
+            yield Segment.line()
+
+
+def marked(value: str | None, terms: Sequence[Term] = (), style: str = "") -> Text:
+    """Untrusted text made safe, with every match of ``terms`` highlighted (search's folding)."""
+    from .search import find_spans
+
+    text = safe_text(value, style)
+    if terms and value:
+        # clean() maps each character to one character, so spans of the original fit the text
+        for start, end in find_spans(value, list(terms)):
+            text.stylize(HIGHLIGHT, start, end)
+    return text
+
+
+def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) -> list[Any]:
+    """Renderables for one post: heading, metadata table, then the body block by block."""
+    from rich import box
+
+    from .export import body_blocks, metadata
+
+    title = marked(post.title, terms, "bold") if post.title else _title(post)
+    parts: list[Any] = [title, Text()]
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="dim", no_wrap=True)
+    meta.add_column(overflow="fold")
+    for label, value in metadata(post):
+        meta.add_row(label, safe_text(value))
+    parts += [meta, Text()]
+    for block in body_blocks(post):
+        if block.type == "h":
+            parts.append(marked(block.text, terms, "bold cyan"))
+        elif block.type == "quote":
+            parts.append(_Quote(marked(block.text, terms, "italic"), "> " if plain else QUOTE_BAR))
+        elif block.type == "img":
+            label = Text("[image" + (": " if block.alt else ""), style="magenta")
+            label.append(safe_text(block.alt, "magenta"))
+            label.append("] ", style="magenta")
+            label.append(safe_text(block.src, "dim"))
+            parts.append(label)
+        elif block.type == "table" and block.rows:
+            table = Table(box=box.ASCII if plain else box.ROUNDED, show_header=False)
+            for row in block.rows:
+                table.add_row(*(marked(cell, terms) for cell in row))
+            parts.append(table)
+        else:
+            parts.append(marked(block.text, terms))
+        parts.append(Text())
+    return parts
+
+
+def print_posts_full(
+    posts: Iterable[Post],
+    terms: Sequence[Term] = (),
+    *,
+    plain: bool = False,
+    pager: bool = True,
+    out: Console | None = None,
+) -> None:
+    """``newsarc show`` on a terminal: each post in full; through a pager when it is longer
+    than the screen (``pager=False`` prints directly)."""
+    from rich.rule import Rule
+
+    out = out or console(plain=plain)
+    with out.capture() as captured:
+        for n, post in enumerate(posts):
+            if n:
+                out.print(Rule(characters="-" if plain else "─", style="dim"))
+            for part in post_view(post, terms, plain=plain):
+                out.print(part)
+    rendered = captured.get()
+    if pager and rendered.count("\n") > out.height and out.is_terminal:
+        page(rendered, out.file)
+    else:
+        out.file.write(rendered)
+        out.file.flush()
+
+
+def page(rendered: str, fallback: TextIO) -> None:
+    """Show text in ``$PAGER`` (default ``less``; ``LESS=FRX`` unless set, as git does, so
+    colours pass through and a short text just prints). Without a pager, print it."""
+    import shlex
+    import subprocess
+
+    command = shlex.split(os.environ.get("PAGER") or "less")
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    encoding = getattr(fallback, "encoding", None) or "utf-8"
+    try:
+        subprocess.run(command, input=rendered.encode(encoding, "replace"), env=env, check=False)
+    except (OSError, ValueError):
+        fallback.write(rendered)
+        fallback.flush()
+
+
+# -- stats ----------------------------------------------------------------------------------------
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, largest: int, width: int, *, plain: bool = False) -> str:
+    """A horizontal bar ``value / largest`` of ``width`` cells (``#`` when plain)."""
+    if largest <= 0 or width <= 0:
+        return ""
+    if plain:
+        return "#" * max(1 if value else 0, round(value / largest * width))
+    eighths = max(1 if value else 0, round(value / largest * width * 8))
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _counts_table(
+    title: str, rows: Sequence[tuple[str | None, int]], total: int | None, *,
+    plain: bool, width: int,
+) -> Table:  # fmt: skip
+    shown = f"{title} ({total:,})" if total is not None and total > len(rows) else title
+    table = Table(
+        title=shown, title_justify="left", title_style="bold", box=None, show_header=False,
+        pad_edge=False, expand=False,
+    )  # fmt: skip
+    table.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
+    table.add_column(justify="right", no_wrap=True, style="cyan")
+    table.add_column(no_wrap=True, style="green")
+    largest = max((n for _, n in rows), default=0)
+    bar_width = max(10, min(50, width - 28 - 12))
+    for name, n in rows:
+        label = safe_text(name) if name else Text("(none)", style="dim italic")
+        table.add_row(label, f"{n:,}", bar(n, largest, bar_width, plain=plain))
+    return table
+
+
+def print_stats(stats: ArchiveStats, *, plain: bool = False, out: Console | None = None) -> None:
+    """``newsarc stats`` on a terminal: totals, then bar charts per category, source, tag, month."""
+    out = out or console(plain=plain)
+    head = Text(f"{stats.posts:,} posts", style="bold")
+    if stats.first_date and stats.last_date:
+        head.append(f"  {stats.first_date[:10]} → {stats.last_date[:10]}")
+    if stats.undated:
+        head.append(f"  ({stats.undated:,} undated)", style="yellow")
+    out.print(head)
+    out.print(Text(f"{stats.files:,} files, archive {_size(stats.archive_bytes)}", style="dim"))
+    if not stats.posts:
+        return
+    for title, rows, key in (
+        ("categories", stats.categories, "categories"),
+        ("sources", stats.sources, "sources"),
+        ("tags", stats.tags, "tags"),
+    ):
+        out.print()
+        out.print(_counts_table(title, rows, stats.distinct[key], plain=plain, width=out.width))
+    if stats.months:
+        out.print()
+        months: list[tuple[str | None, int]] = list(stats.months)
+        out.print(_counts_table("months", months, None, plain=plain, width=out.width))
 
 
 # -- import -------------------------------------------------------------------------------------
