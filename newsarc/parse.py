@@ -226,7 +226,11 @@ def _as_list(value: Any) -> list[str]:
 # -- body ---------------------------------------------------------------------------------------
 
 _AUTOLINK = re.compile(r"^<(\s*|[a-z][a-z0-9+.-]*://[^<>\s]*)>$", re.IGNORECASE)
-_MD_LINK = re.compile(r"\[[^\]\n]*\]\([^)\n]*\)")
+# Markdown patterns stop scanning at the next opener ("[", "(", "*"): ``[^\]]*`` would scan
+# to the end of the line from every unclosed "[" and make a long line quadratic (a 160 kB line
+# of "**甲 " took a minute). One level of parentheses is allowed in a link's URL.
+_MD_TARGET = r"\((?:[^()\n]|\([^()\n]*\))*\)"
+_MD_LINK = re.compile(rf"\[[^\[\]\n]*\]{_MD_TARGET}")
 _LINK_SEPARATORS = " \t｜|/·"
 _BACK_TEXT = re.compile(r"\[\s*(返回|back to|home)", re.IGNORECASE)
 #: an HTML tag (any element name HTML defines, opening or closing): the body is HTML. A raw
@@ -547,11 +551,11 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
     out.flush()
 
 
-_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_MD_INLINE_LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_MD_INLINE_LINK = re.compile(rf"(?<!!)\[([^\[\]\n]*)\]{_MD_TARGET}")
 _MD_STRONG = re.compile(
-    r"(?<!\*)\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?!\*)"
-    r"|(?<!\w)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!\w)"
+    r"(?<!\*)\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*(?!\*)"
+    r"|(?<!\w)__(?=[^\s_])([^_\n]+?)(?<=[^\s_])__(?!\w)"
 )
 _MD_CODE = re.compile(r"`([^`\n]+)`")
 _MD_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")

@@ -633,7 +633,8 @@ def test_parse_post_markdown_file():
         ("**粗体**与 __粗体__", [("p", "粗体与 粗体")]),
         ("与__粗体__", [("p", "与__粗体__")]),  # CommonMark: intraword __ is no emphasis
         ("5**2 与 a__b__c", [("p", "5**2 与 a__b__c")]),
-        ("[文字](http://x/(a)) [空]()", [("p", "文字) 空")]),
+        ("[文字](http://x/(a)) [空]() [a [b](c)", [("p", "文字 空 [a b")]),
+        ("**5*3** 与 *** 与 **", [("p", "**5*3** 与 *** 与 **")]),
         ("&#20013;&#x6587;&amp;&nbsp;!", [("p", "中文& !")]),
         ("| a | b |\n| - | - |\n| 1 | 2 |", [("table", [["a", "b"], ["1", "2"]])]),
     ],
@@ -801,6 +802,18 @@ def test_parse_post_huge_html_body():
     assert time.perf_counter() - start < 15
     assert len(parsed.blocks) == 60_000
     assert parsed.blocks[-1].text == "国资委将创新联合体作为推动科技创新的重要抓手。"
+
+
+@pytest.mark.parametrize(
+    "unit", ["**甲 ", "__甲 ", "[甲", "![甲", "[甲](x", "`甲", "（甲", "<p甲 "]
+)
+def test_parse_post_long_line_of_unclosed_markup_is_fast(unit):
+    """Every unclosed opener must not rescan the rest of the line (that was quadratic: a
+    160 kB line of "**甲 " took a minute)."""
+    start = time.perf_counter()
+    parsed = post('title: "x"', unit * 40_000)
+    assert time.perf_counter() - start < 1
+    assert len(parsed.text) >= 40_000
 
 
 def test_parse_post_huge_single_paragraph():
