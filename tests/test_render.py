@@ -1,0 +1,282 @@
+"""Rendering for people: the list table, the post view, stats bars, the pager, and untrusted text
+(markup printed literally, control characters made visible) in every one of them."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+
+from newsarc import render
+from newsarc.models import Block, Post
+from newsarc.search import parse_query
+from newsarc.store import ArchiveStats
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+BOX = re.compile(r"[\u2500-\u257f]")
+
+
+def screen(width: int = 80, *, color: bool = True, height: int = 25) -> Console:
+    return Console(
+        file=io.StringIO(), width=width, height=height, force_terminal=color,
+        color_system="standard" if color else None, highlight=False, markup=False, emoji=False,
+    )  # fmt: skip
+
+
+def output(console: Console) -> str:
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def make_post(**fields) -> Post:
+    values = dict(
+        id=7, external_id="NW1", title="标题", date="2022-04-09T14:22:44+08:00",
+        category="emnews", tags=["东财滚动新闻"], source="中国经营网",
+        url="http://example.com/a.html", summary=None, text="正文。", paths=["/p/a.md"],
+        blocks=None,
+    )  # fmt: skip
+    values.update(fields)
+    return Post(**values)  # type: ignore[arg-type]
+
+
+# -- safe text ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("[bold red]x[/]", "[bold red]x[/]"),
+        ("[link=file:///etc/passwd]y[/link]", "[link=file:///etc/passwd]y[/link]"),
+        ("\x1b[31mred", "␛[31mred"),
+        ("\x1b]8;;http://evil\x1b\\", "␛]8;;http://evil␛\\"),
+        ("a\rb", "a␍b"),
+        ("c1\x9b2J", "c1\ufffd2J"),
+        ("bidi\u202eabc", "bidi\ufffdabc"),
+        ("tab\tand\nnewline", "tab     and\nnewline"),  # Rich expands tabs
+    ],
+)
+def test_safe_text_is_literal_and_visible(raw, shown):
+    console = screen()
+    console.print(render.safe_text(raw), end="")
+    assert SGR.sub("", output(console)) == shown
+
+
+def test_marked_highlights_folded_matches():
+    terms = [parse_query("創新")]  # traditional folds to simplified
+    text = render.marked("推进创新，再创新", terms)  # type: ignore[arg-type]
+    assert [(s.start, s.end) for s in text.spans if s.style == render.HIGHLIGHT] == [(2, 4), (6, 8)]
+
+
+def test_marked_keeps_spans_aligned_after_cleaning():
+    terms = [parse_query("央企")]
+    text = render.marked("\x1b[1m央企", terms)  # type: ignore[arg-type]
+    (span,) = [s for s in text.spans if s.style == render.HIGHLIGHT]
+    assert text.plain[span.start : span.end] == "央企"
+
+
+# -- list -------------------------------------------------------------------------------------
+
+
+def test_posts_table_fits_the_width():
+    posts = [make_post(id=n, title="很长的标题" * 20) for n in (1, 22, 333)]
+    for width in (50, 80, 120):
+        console = screen(width)
+        render.print_posts(posts, 999, 10, out=console)
+        lines = SGR.sub("", output(console)).splitlines()
+        assert all(cell_len(line) <= width for line in lines), width
+        assert any("…" in line for line in lines)
+        assert "11–13 of 999 posts" in lines[-1]
+        assert "333" in output(console)
+
+
+def test_posts_table_plain_has_no_boxes_or_codes():
+    console = screen(80, color=False)
+    render.print_posts([make_post(title="")], 1, plain=True, out=console)
+    text = output(console)
+    assert "\x1b" not in text and not BOX.search(text) and "(no title)" in text
+
+
+def test_print_posts_empty_goes_to_stderr(capsys):
+    console = screen()
+    render.print_posts([], 5, out=console)
+    assert output(console) == ""
+    assert "No posts (of 5)." in capsys.readouterr().err
+
+
+# -- show -------------------------------------------------------------------------------------
+
+BLOCKS = [
+    Block("quote", "摘要第一行"),
+    Block("p", "第一段。"),
+    Block("h", "小标题"),
+    Block("p", "第二段\n换行"),
+    Block("img", src="https://img.example/a.png", alt="图一"),
+    Block("img", src="https://img.example/b.png"),
+    Block("table", rows=[["指标", "数值"], ["GDP", "5.2%"]]),
+    Block("quote", "引用"),
+]
+
+
+def view(post: Post, *, width: int = 60, plain: bool = False, terms=()) -> str:
+    console = screen(width, color=not plain)
+    render.print_posts_full([post], terms, plain=plain, pager=False, out=console)
+    return output(console)
+
+
+def test_post_view_layout():
+    post = make_post(summary="摘要第一行", blocks=BLOCKS, text="x" * 1234, paths=["/a.md", "/b.md"])
+    text = SGR.sub("", view(post))
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert lines[0] == "标题"
+    assert "id        7 (NW1)" in lines and "date      2022-04-09 14:22:44 +08:00" in lines
+    assert "tags      东财滚动新闻" in lines and "source    中国经营网" in lines
+    assert "url       http://example.com/a.html" in lines
+    assert "file      /a.md" in lines and "file      /b.md" in lines
+    assert "length    1,234 characters" in lines
+    assert "▌ 摘要第一行" in lines and "▌ 引用" in lines
+    assert "小标题" in lines and "第二段" in lines and "换行" in lines
+    assert "[image: 图一] https://img.example/a.png" in lines
+    assert "[image] https://img.example/b.png" in lines
+    assert any("指标" in line and "│" in line for line in lines)
+
+
+def test_post_view_plain():
+    text = view(make_post(summary="摘要第一行", blocks=BLOCKS), plain=True)
+    assert "\x1b" not in text and not BOX.search(text) and "▌" not in text
+    assert "> 摘要第一行" in text and "| GDP  | 5.2% |" in text
+
+
+def test_post_view_quote_bar_on_every_wrapped_line():
+    long = "很长的引用" * 30
+    lines = [
+        line for line in SGR.sub("", view(make_post(blocks=[Block("quote", long)]))).splitlines()
+        if line.startswith("▌")
+    ]  # fmt: skip
+    assert len(lines) > 2 and "".join(line[2:].rstrip() for line in lines) == long
+
+
+def test_post_view_without_blocks_uses_paragraphs():
+    text = SGR.sub("", view(make_post(text="一\n\n二", blocks=None)))
+    assert "\n一\n\n二\n" in text
+
+
+def test_post_view_highlight():
+    terms = [parse_query("小标题"), parse_query("GDP")]
+    out = view(make_post(blocks=BLOCKS), terms=terms)
+    assert re.search(r"\x1b\[[0-9;]*43m小标题", out) and re.search(r"\x1b\[[0-9;]*43mGDP", out)
+
+
+def test_post_view_hostile():
+    post = make_post(
+        title="[bold]t[/bold]\x1b[31m",
+        tags=["\x1b]8;;x\x1b\\"],
+        url="http://x/\x9b",
+        paths=["/tmp/\rfile"],
+        blocks=[Block("p", "[link=file:///etc/passwd]y[/link]\x1b[2J"),
+                Block("img", src="\x1b[5mhttp://i", alt="[i]a\r"),
+                Block("table", rows=[["\x1b[7m", "[u]c[/u]"]])],
+    )  # fmt: skip
+    out = view(post)
+    rest = SGR.sub("", out)
+    assert "\x1b" not in rest and "\r" not in rest and "\x9b" not in rest
+    for literal in ("[bold]t[/bold]␛[31m", "[link=file:///etc/passwd]y[/link]␛[2J", "[i]a␍",
+                    "␛[5mhttp://i", "[u]c[/u]", "/tmp/␍file"):  # fmt: skip
+        assert literal in rest, literal
+
+
+def test_several_posts_are_separated():
+    console = screen(40)
+    render.print_posts_full([make_post(id=1), make_post(id=2)], pager=False, out=console)
+    text = SGR.sub("", output(console))
+    assert text.count("标题\n") == 2 and "─" * 40 in text
+
+
+def test_long_post_is_paged(monkeypatch):
+    pages: list[str] = []
+    monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
+    long = make_post(blocks=[Block("p", f"段落{n}") for n in range(40)])
+    console = screen(60, height=20)
+    render.print_posts_full([long], out=console)
+    assert len(pages) == 1 and "段落39" in pages[0] and output(console) == ""
+    render.print_posts_full([make_post()], out=console)  # short: printed
+    assert len(pages) == 1 and "正文。" in output(console)
+
+
+def test_page_falls_back_when_the_pager_is_missing(monkeypatch):
+    monkeypatch.setenv("PAGER", "/nonexistent/pager")
+    stream = io.StringIO()
+    render.page("text\n", stream)
+    assert stream.getvalue() == "text\n"
+
+
+def test_page_sets_less_options(monkeypatch, tmp_path):
+    seen = tmp_path / "env"
+    monkeypatch.delenv("LESS", raising=False)
+    monkeypatch.setenv("PAGER", f"sh -c 'echo $LESS > {seen}; cat > /dev/null'")
+    render.page("x\n", io.StringIO())
+    assert seen.read_text().strip() == "FRX"
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, largest, width, plain, expected",
+    [
+        (10, 10, 8, False, "████████"),
+        (5, 10, 8, False, "████"),
+        (1, 10, 4, False, "▍"),  # 3.2 eighths → 3
+        (1, 1000, 10, False, "▏"),  # never invisible
+        (0, 10, 10, False, ""),
+        (5, 10, 8, True, "####"),
+        (1, 1000, 10, True, "#"),
+        (3, 0, 10, False, ""),
+    ],
+)
+def test_bar(value, largest, width, plain, expected):
+    assert render.bar(value, largest, width, plain=plain) == expected
+
+
+STATS = ArchiveStats(
+    posts=12, first_date="2021-12-01T13:33:50+08:00", last_date="2022-05-26T00:00:00+08:00",
+    undated=2, files=13, archive_bytes=180224,
+    categories=[("emnews", 10), (None, 2)], sources=[("[red]s\x1b[0m", 1)],
+    tags=[("东财滚动新闻", 10)], months=[("2021-12", 10)],
+    distinct={"categories": 2, "sources": 5, "tags": 1},
+)  # fmt: skip
+
+
+def test_print_stats():
+    console = screen(80)
+    render.print_stats(STATS, out=console)
+    text = SGR.sub("", output(console))
+    assert text.startswith(
+        "12 posts  2021-12-01 → 2022-05-26  (2 undated)\n13 files, archive 176.0 KB\n"
+    )
+    assert re.search(r"emnews\s+10\s+█+", text) and re.search(r"\(none\)\s+2\s+█", text)
+    assert "sources (5)" in text  # cut to the top: the distinct count is shown
+    assert "[red]s␛[0m" in text and "\x1b[0m" not in SGR.sub("", output(console)).replace("␛", "")
+    assert all(cell_len(line) <= 80 for line in text.splitlines())
+
+
+def test_print_stats_plain_and_empty():
+    console = screen(80, color=False)
+    render.print_stats(STATS, plain=True, out=console)
+    text = output(console)
+    assert "\x1b" not in text and "█" not in text and re.search(r"emnews\s+10\s+#+", text)
+    empty = screen(80, color=False)
+    render.print_stats(
+        ArchiveStats(0, None, None, 0, 0, 4096, [], [], [], [], {"categories": 0, "sources": 0,
+                                                                   "tags": 0}),
+        plain=True, out=empty,
+    )  # fmt: skip
+    assert output(empty) == "0 posts\n0 files, archive 4.0 KB\n"
+
+
+def test_console_soft_wraps_when_piped():
+    stream = io.StringIO()
+    console = render.console(stream)
+    console.print(render.safe_text("x" * 300))
+    assert stream.getvalue() == "x" * 300 + "\n"
