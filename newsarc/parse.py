@@ -375,35 +375,66 @@ _BOLD = {"strong", "b"}
 _WIDGET_MARK = re.compile(r"^\s*((?:\w+[_-])?)(start|end)\s*$", re.IGNORECASE)
 
 
-def _widget_closes(markup: str, start: re.Match[str]) -> bool:
-    """Whether a widget's start marker has its end marker: without one, the rest of the article
-    would be taken for the widget."""
-    end = re.compile(rf"<!--\s*{re.escape(start.group(1))}end\s*-->", re.IGNORECASE)
-    return end.search(markup) is not None
+_WIDGET_END = re.compile(r"<!--\s*((?:\w+[_-])?)end\s*-->", re.IGNORECASE)
+
+
+def _widget_ends(markup: str) -> set[str]:
+    """The prefixes of the widget end markers in ``markup`` (``em_stockimg_``): a start marker
+    without its end does not start a widget, or the rest of the article would be taken for one."""
+    return {m.group(1).lower() for m in _WIDGET_END.finditer(markup)}
+
+
+def _is_hidden(el: Any) -> bool:
+    """Not shown to a reader: scripts, styles, forms…, ``display:none``, ``hidden``."""
+    return (
+        el.tag.lower() in _SKIP_TAGS
+        or _HIDDEN.search(el.get("style") or "") is not None
+        or el.get("hidden") is not None
+    )
+
+
+#: elements whose edges separate words even inside one line (a table cell)
+_SEPARATING = _BLOCK_TAGS | {"br", "td", "th", "table", "img"}
 
 
 def _inline_text(el: Any) -> str:
-    """Text of an element with inline children glued (no separator) and ``<br>`` as a space."""
+    """Text of an element on one line: inline children glued (no separator), block edges and
+    ``<br>`` a space, hidden children left out."""
     out = []
-    for node in el.iter():
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in _SKIP_TAGS or not isinstance(node.tag, str):
-            pass
-        elif tag == "br":
+    stack: list[tuple[Any, bool]] = [(el, False)]
+    while stack:
+        node, closing = stack.pop()
+        if not closing:
+            if not isinstance(node.tag, str) or _is_hidden(node):
+                if node is not el and node.tail:
+                    out.append(node.tail)
+                continue
+            if node.tag.lower() in _SEPARATING:
+                out.append(" ")
+            if node.text:
+                out.append(node.text)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node))
+            continue
+        if node.tag.lower() in _SEPARATING:
             out.append(" ")
-        elif node.text:
-            out.append(node.text)
         if node is not el and node.tail:
             out.append(node.tail)
     return _SPACE_RUN.sub(" ", _LINE_BREAK.sub(" ", _WIDE_BREAK.sub("", "".join(out)))).strip()
 
 
 def _table_rows(table: Any) -> list[list[str]]:
+    """The table's own rows (a nested table is text of its cell, not rows of this one)."""
     rows = []
-    for tr in table.iter("tr"):
-        cells = [_inline_text(cell) for cell in tr if cell.tag in ("td", "th")]
-        if any(cells):
-            rows.append(cells)
+    for child in table:
+        if child.tag in ("thead", "tbody", "tfoot"):
+            trs = [tr for tr in child if tr.tag == "tr"]
+        else:
+            trs = [child] if child.tag == "tr" else []
+        for tr in trs:
+            cells = [_inline_text(cell) for cell in tr if cell.tag in ("td", "th")]
+            if any(cells):
+                rows.append(cells)
     return rows
 
 
@@ -499,6 +530,7 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
         _plain_blocks(markup, out)
         return
     quote_depth = 0
+    widget_ends: set[str] | None = None  # found when the first start marker is seen
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         el, closing = stack.pop()
@@ -513,14 +545,14 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
             # comments and processing instructions are not text; "<!-- X_Start -->" …
             # "<!-- X_End -->" pairs mark injected widgets (stock charts): no text, no images
             marker = _WIDGET_MARK.match(el.text or "") if el.tag is Comment else None
-            if marker and (marker.group(2).lower() == "end" or _widget_closes(markup, marker)):
+            if marker and marker.group(2).lower() == "start" and widget_ends is None:
+                widget_ends = _widget_ends(markup)
+            if marker and (
+                marker.group(2).lower() == "end" or marker.group(1).lower() in (widget_ends or ())
+            ):
                 out.flush(out.kind)
                 out.quiet = marker.group(2).lower() == "start"
-        elif (
-            tag in _SKIP_TAGS
-            or _HIDDEN.search(el.get("style") or "")
-            or el.get("hidden") is not None
-        ):
+        elif _is_hidden(el):
             pass
         elif tag == "br":
             out.newline()

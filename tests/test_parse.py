@@ -766,6 +766,32 @@ def test_parse_post_html_table_cells():
     assert parsed.text == "a b\tc"
 
 
+def test_parse_post_html_nested_table_is_text_of_its_cell():
+    body = (
+        "<table><tr><td>A<table><tr><td>B</td><td>C<span style='display:none'>藏</span></td>"
+        "</tr></table></td><td><p>D</p>E<script>x</script></td></tr></table>"
+    )
+    parsed = post('title: "x"', body)
+    assert [b.rows for b in parsed.blocks] == [[["A B C", "D E"]]]
+
+
+def test_parse_post_html_nested_tables_not_repeated():
+    """Each level's text once: rows of nested tables were taken again at every level (n²)."""
+    body = "<table><tr><td>格" * 500 + "深" + "</td></tr></table>" * 500
+    start = time.perf_counter()
+    parsed = post('title: "x"', body)
+    assert time.perf_counter() - start < 1
+    assert parsed.text == " ".join("格" * 499) + " 格深"
+
+
+def test_parse_post_html_many_widget_markers_fast():
+    body = "<!-- W_Start --><p>x</p>" * 10_000 + "<!-- EM_Start --><p>图</p><!-- EM_End --><p>y</p>"
+    start = time.perf_counter()
+    parsed = post('title: "x"', body)
+    assert time.perf_counter() - start < 1
+    assert parsed.text == "\n\n".join(["x"] * 10_000 + ["y"])
+
+
 def test_parse_post_deeply_nested_html():
     """libxml2 silently drops everything nested deeper than its limit: the text must survive."""
     body = "<div>" * 5000 + "深处<span>文字</span>" + "</div>" * 5000 + "<p>后文</p>"
