@@ -370,7 +370,7 @@ def list_(
         write_records((p.to_record(with_text=text) for p in posts), fmt, sys.stdout, tty=_is_tty())
     if total == 0:
         if not _people(ctx, fmt):
-            click.echo("newsarc: no posts match", err=True)
+            typer.echo("newsarc: no posts match", err=True)
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
@@ -592,7 +592,7 @@ def export(
             result = export_jekyll(store, selection, out, force=force)
             n = result.written
             for post_id, external_id in result.inexact[:10]:
-                click.echo(
+                typer.echo(
                     f"newsarc: warning: post {post_id} ({clean(external_id)}): its file would "
                     "not import back with the same article id", err=True,
                 )  # fmt: skip
@@ -602,9 +602,9 @@ def export(
             with output_file(out, force=force) as stream:
                 n = write_export(store, selection, fmt, stream, index=index)
     if out is not None and not quiet:
-        click.echo(f"exported {n:,} posts to {clean(str(out))} ({fmt.value})", err=True)
+        typer.echo(f"exported {n:,} posts to {clean(str(out))} ({fmt.value})", err=True)
     if n == 0:
-        click.echo("newsarc: no posts selected", err=True)
+        typer.echo("newsarc: no posts selected", err=True)
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 

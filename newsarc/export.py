@@ -294,7 +294,7 @@ def write_html(
     """One self-contained page: a table of contents, then every post. Two streaming passes.
     ``fix`` (e.g. ``output.clean``) is applied to everything written."""
     if fix is not None:
-        out = _Fixed(out, fix)
+        out = _Fixed(out, fix)  # type: ignore[assignment]
     out.write(
         '<!DOCTYPE html>\n<html lang="zh">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'

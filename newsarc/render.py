@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -206,11 +206,11 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
         elif block.type == "quote":
             parts.append(_Quote(marked(block.text, terms, "italic"), "> " if plain else QUOTE_BAR))
         elif block.type == "img":
-            label = Text("[image" + (": " if block.alt else ""), style="magenta")
-            label.append(safe_text(block.alt, "magenta"))
-            label.append("] ", style="magenta")
-            label.append(safe_text(block.src, "dim"))
-            parts.append(label)
+            placeholder = Text("[image" + (": " if block.alt else ""), style="magenta")
+            placeholder.append(safe_text(block.alt, "magenta"))
+            placeholder.append("] ", style="magenta")
+            placeholder.append(safe_text(block.src, "dim"))
+            parts.append(placeholder)
         elif block.type == "table" and block.rows:
             table = Table(box=box.ASCII if plain else box.ROUNDED, show_header=False)
             for row in block.rows:
@@ -249,7 +249,7 @@ def print_posts_full(
         out.file.flush()
 
 
-def page(rendered: str, fallback: TextIO) -> None:
+def page(rendered: str, fallback: IO[str]) -> None:
     """Show text in ``$PAGER`` (default ``less``; ``LESS=FRX`` unless set, as git does, so
     colours pass through and a short text just prints). Without a pager, print it."""
     import shlex
