@@ -602,7 +602,8 @@ def export(
             with output_file(out, force=force) as stream:
                 n = write_export(store, selection, fmt, stream, index=index)
     if out is not None and not quiet:
-        typer.echo(f"exported {n:,} posts to {clean(str(out))} ({fmt.value})", err=True)
+        posts = "post" if n == 1 else "posts"
+        typer.echo(f"exported {n:,} {posts} to {clean(str(out))} ({fmt.value})", err=True)
     if n == 0:
         typer.echo("newsarc: no posts selected", err=True)
         raise typer.Exit(ExitStatus.NOT_FOUND)

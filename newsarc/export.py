@@ -19,6 +19,7 @@ import enum
 import html
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -380,14 +381,21 @@ def output_file(path: Path, *, force: bool = False) -> Iterator[TextIO]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # not mkstemp: its files are private (0600); an export gets the usual umask permissions
+    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as stream:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as stream:
             yield stream
-        _place(Path(tmp), path, force=force)
+        _place(tmp, path, force=force)
+    except OSError as exc:
+        raise _write_error(exc, path) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _write_error(exc: OSError, path: Path) -> UsageError:
+    return UsageError(f"{path}: cannot write ({exc.strerror or exc}); check space and permissions")
 
 
 def _place(src: Path, dst: Path, *, force: bool) -> None:
@@ -603,7 +611,10 @@ def export_jekyll(
     except OSError as exc:
         raise UsageError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     result = JekyllResult()
-    staging = Path(tempfile.mkdtemp(prefix=".newsarc-export-", dir=folder))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".newsarc-export-", dir=folder))
+    except OSError as exc:
+        raise _write_error(exc, folder) from None
     try:
         for post in selection.posts(store, full=True):
             name, text, exact = jekyll_post(post)
@@ -627,6 +638,8 @@ def export_jekyll(
                 result.inexact.append((post.id, post.external_id))
         for entry in sorted(os.scandir(staging), key=lambda e: e.name):
             _place(Path(entry.path), folder / entry.name, force=force)
+    except OSError as exc:
+        raise _write_error(exc, folder) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result

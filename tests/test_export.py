@@ -488,3 +488,35 @@ def test_raw_hash_helper_matches_files(archive: Store):
         original = Path(post.paths[0]).read_bytes()
         assert hashlib.sha256(original).hexdigest() == digest
         assert raw.encode(encoding or "utf-8") == original or raw.encode("utf-8-sig") == original
+
+
+def test_output_file_has_ordinary_permissions(tmp_path: Path):
+    (tmp_path / "reference").write_text("")
+    with ex.output_file(tmp_path / "out.html") as stream:
+        stream.write("x")
+    mode = (tmp_path / "out.html").stat().st_mode & 0o777
+    assert mode == (tmp_path / "reference").stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_folder_is_a_clear_error(archive: Store, tmp_path: Path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(UsageError, match="cannot write"):
+        with ex.output_file(locked / "out.jsonl"):
+            pass
+    with pytest.raises(UsageError, match="cannot write"):
+        ex.export_jekyll(archive, ex.select(), locked)
+
+
+def test_write_failure_is_a_clear_error(archive: Store, tmp_path: Path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ex, "_place", full)
+    with pytest.raises(UsageError, match="No space left on device"):
+        with ex.output_file(tmp_path / "out.jsonl") as stream:
+            stream.write("x")
+    with pytest.raises(UsageError, match="No space left on device"):
+        ex.export_jekyll(archive, ex.select(), tmp_path / "site")
+    assert list(tmp_path.rglob("*.jsonl")) == [] and list(tmp_path.rglob("*.md")) == []
