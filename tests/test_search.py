@@ -150,7 +150,7 @@ def test_search_options_filters(archive: Store):
 
 @pytest.mark.parametrize(
     "query",
-    ['"unbalanced', "(a", "a)", "a OR", "OR a", "AND", "NOT", "()", '""', "\u200b", "(-a)", "a OR -b"],
+    ['"unbalanced', "(a", "a)", "a OR", "OR a", "AND", "NOT", "()", '""', "\u200b", "a OR -b", "(a -b) OR -c"],
 )
 def test_search_bad_queries_raise_query_error(archive: Store, query: str):
     with pytest.raises(QueryError):
