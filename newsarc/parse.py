@@ -757,8 +757,12 @@ def _first(fm: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def parse_post(text: str, path: PurePath | None = None, tz: dt.tzinfo = DEFAULT_TZ) -> ParsedPost:
+def parse_post(
+    text: str, path: PurePath | str | None = None, tz: dt.tzinfo = DEFAULT_TZ
+) -> ParsedPost:
     """Parse one post (``path`` gives a fallback id and date). Raises ``NotAPost``/``PostError``."""
+    if isinstance(path, str):
+        path = PurePath(path)
     fm_text, body = split_front_matter(normalise_newlines(text))
     fm, warnings = load_front_matter(fm_text)
 

@@ -272,7 +272,13 @@ def test_parse_post_site_notice():
 
 
 def corpus_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
+    """Files of a corpus folder; none when it is missing (test_parse_corpus_present says so)."""
+    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+
+def test_parse_corpus_present():
+    assert len(corpus_files(POSTS)) == 81, f"the shared corpus is missing at {CORPUS}"
+    assert len(corpus_files(VERSIONS)) == 57
 
 
 @pytest.mark.parametrize("path", corpus_files(POSTS), ids=lambda p: p.name)
@@ -921,6 +927,12 @@ def test_parse_post_trailing_tag_is_not_a_url():
 def test_parse_post_external_id(url, name, external_id):
     body = "正文" + (f"\n\n<{url}>" if url else "")
     assert post('title: "x"', body, name=PurePath(name)).external_id == external_id
+
+
+def test_parse_post_path_as_text():
+    assert post('title: "x"', name="posts/-202205262391921712.md").external_id == (
+        "202205262391921712"
+    )
 
 
 def test_parse_post_no_id_without_path_or_url():
