@@ -215,6 +215,18 @@ def test_show_raw_is_byte_exact(runner, imported):
         assert result.stdout_bytes == (EXAMPLES / name).read_bytes()
 
 
+@pytest.mark.parametrize(
+    "encoding, prefix", [("gb18030", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")]
+)
+def test_show_raw_keeps_the_original_encoding(runner, tmp_path, encoding, prefix):
+    text = "---\r\ntitle: 编码测试\r\ndate: 2022-01-01\r\n---\r\n\r\n中文正文。\r\n"
+    original = prefix + text.encode(encoding)
+    (tmp_path / "2022-01-01-enc.md").write_bytes(original)
+    run(runner, "import", "-q", str(tmp_path))
+    assert runner.invoke(app, ["show", "1", "-f", "raw"]).stdout_bytes == original
+    assert run(runner, "show", "1", "-f", "json").stdout.count("中文正文。") == 1
+
+
 def test_show_reads_ids_from_stdin(runner, imported):
     ids = run(runner, "search", "苹果", "--format", "ids").stdout
     assert ids.split() == ["12", "10"] or sorted(ids.split()) == ["10", "12"]
