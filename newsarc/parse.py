@@ -373,8 +373,6 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BOLD = {"strong", "b"}
 #: ``<!-- EM_StockImg_Start -->`` … ``<!-- EM_StockImg_End -->``: an injected stock-chart widget
 _WIDGET_MARK = re.compile(r"^\s*((?:\w+[_-])?)(start|end)\s*$", re.IGNORECASE)
-
-
 _WIDGET_END = re.compile(r"<!--\s*((?:\w+[_-])?)end\s*-->", re.IGNORECASE)
 
 
@@ -456,6 +454,8 @@ def _is_bold_heading(el: Any) -> bool:
 
 
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*>")
+#: tags that cannot nest deeply (a <p> closes the one before) or that carry structure we keep
+_FLAT_TAGS = {"p", "br", "img", "table", "tr", "td", "th", *_HEADINGS}
 _DROP_MARKUP = re.compile(
     r"<!--.*?(?:-->|\Z)|<(script|style|noscript|template)\b.*?(?:</\1\s*>|\Z)",
     re.IGNORECASE | re.DOTALL,
@@ -468,21 +468,7 @@ def _flatten(markup: str) -> str:
 
     def replace(m: re.Match[str]) -> str:
         name = m.group(2).lower()
-        if name in (
-            "p",
-            "br",
-            "img",
-            "table",
-            "tr",
-            "td",
-            "th",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-        ):
+        if name in _FLAT_TAGS:
             return m.group(0)
         return "<p>" if name in _BLOCK_TAGS else ""
 
@@ -508,9 +494,8 @@ def _parse_html(markup: str) -> Any:
     drops everything nested deeper than its limit, 256 levels, or 2,048 with ``huge_tree``)."""
     import lxml.html
 
-    parser = lxml.html.HTMLParser(
-        huge_tree=True
-    )  # a parser per call: lxml parsers are not thread-safe
+    # a parser per call (4 µs): lxml parsers are not thread-safe, and error_log is per parser
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
         root = lxml.html.fragment_fromstring(markup, create_parent="div", parser=parser)
     except Exception:  # lxml raises several types (ParserError, ValueError) for hopeless markup
