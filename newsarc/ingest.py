@@ -116,7 +116,9 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         prepared.status = "same"
         return prepared
     try:
-        post = parse_post(decoded.text, PurePath(path), tz)
+        # a link to a post is that post: its id and date come from the target's name
+        named = os.path.realpath(path) if os.path.islink(path) else path
+        post = parse_post(decoded.text, PurePath(named), tz)
     except PostError as exc:
         return _not_imported(path, size, mtime_ns, digest, exc)
     except Exception as exc:  # a parser bug must not stop the import; report it as a failure

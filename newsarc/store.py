@@ -187,6 +187,11 @@ class Store:
         if version < len(MIGRATIONS):
             if not writable:
                 raise StoreError(f"{self.path}: the archive needs an upgrade; run any write command")
+            if version == 0:
+                # 16 KiB pages keep a typical post (1–4 KB of raw text plus its plain text) and
+                # FTS5's 4 KB leaf blobs in the page instead of in mostly empty overflow pages:
+                # about a third less disk than SQLite's default 4 KiB
+                conn.execute("PRAGMA page_size = 16384")
             conn.execute("PRAGMA journal_mode = WAL")
             self._migrate(version)
         # Foreign keys are declared (for sqlite-utils, Datasette) but not enforced: the importer
