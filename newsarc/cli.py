@@ -421,10 +421,6 @@ def show(
       newsarc show 42 --format raw > original.md
     Exit codes: 0 shown, 1 some post not found (the others are still shown), 2 bad option.
     """
-    from .export import post_markdown, post_text
-    from .output import clean, json_line
-    from .store import raw_source
-
     terms: list[Any] = []
     if highlight:
         from .search import compile_query
@@ -432,10 +428,7 @@ def show(
         for query in highlight:
             terms += compile_query(query).terms
     tty = _is_tty()
-    people = fmt is None and tty
-    fix = clean if tty else (lambda s: s)
     missing: list[str] = []
-    shown = 0
     with _store(ctx, readonly=True) as store:
 
         def posts() -> Iterator[Any]:
@@ -446,23 +439,13 @@ def show(
                     missing.append(ref)
                 yield from found
 
-        if people:
+        if fmt is None and tty:
             from . import render
 
-            render.print_posts_full(
-                posts(), terms, plain=_plain(ctx, plain), pager=not no_pager
-            )
-            shown = 1
-        for post in posts() if not people else ():
-            if fmt is ShowFormat.json:
-                sys.stdout.write(json_line(post.to_record()) + "\n")
-            elif fmt is ShowFormat.markdown:
-                sys.stdout.write(("\n---\n\n" if shown else "") + fix(post_markdown(post)))
-            elif fmt is ShowFormat.raw:
-                _write_raw(raw_source(store, post.id), tty)
-            else:
-                sys.stdout.write(("\n" + "=" * 40 + "\n\n" if shown else "") + fix(post_text(post)))
-            shown += 1
+            render.print_posts_full(posts(), terms, plain=_plain(ctx, plain), pager=not no_pager)
+        else:
+            for n, post in enumerate(posts()):
+                _write_post(store, post, fmt or ShowFormat.text, first=n == 0, tty=tty)
     if missing:
         listed = ", ".join(repr(ref) for ref in missing[:5])
         more = f" and {len(missing) - 5:,} more" if len(missing) > 5 else ""
@@ -472,12 +455,27 @@ def show(
         )
 
 
+def _write_post(store: Any, post: Any, fmt: ShowFormat, *, first: bool, tty: bool) -> None:
+    """One post of ``show`` in a data format (on a terminal, control characters made visible)."""
+    from .export import post_markdown, post_text
+    from .output import json_line
+    from .store import raw_source
+
+    fix = clean if tty else (lambda s: s)
+    if fmt is ShowFormat.json:
+        sys.stdout.write(json_line(post.to_record()) + "\n")
+    elif fmt is ShowFormat.markdown:
+        sys.stdout.write(("" if first else "\n---\n\n") + fix(post_markdown(post)))
+    elif fmt is ShowFormat.raw:
+        _write_raw(raw_source(store, post.id), tty)
+    else:
+        sys.stdout.write(("" if first else "\n" + "=" * 40 + "\n\n") + fix(post_text(post)))
+
+
 def _write_raw(source: tuple[str, str | None, str] | None, tty: bool) -> None:
     """The original file: its exact bytes when the stored text and encoding reproduce them
     (checked against the file's hash), else the stored text as UTF-8."""
     import hashlib
-
-    from .output import clean
 
     if source is None:
         return
@@ -580,7 +578,10 @@ def export(
             ids, missing = [], []
             for ref in _refs(refs):
                 post_id = store.resolve(ref)
-                (missing.append(ref) if post_id is None else ids.append(post_id))
+                if post_id is None:
+                    missing.append(ref)
+                else:
+                    ids.append(post_id)
             if missing:
                 raise NotFoundError(
                     f"no post {', '.join(repr(r) for r in missing[:5])}"
