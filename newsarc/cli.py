@@ -346,7 +346,7 @@ def list_(
       newsarc list --category emnews --since 2022-04
       newsarc list --all --format ids | newsarc show -
       newsarc list --tag 东财滚动新闻 --format json --text
-    Exit codes: 0 posts listed, 1 no post matches the filters, 2 bad option.
+    Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
     from .store import list_posts, order_clause
 
@@ -368,9 +368,10 @@ def list_(
         _post_lines(posts)
     else:
         write_records((p.to_record(with_text=text) for p in posts), fmt, sys.stdout, tty=_is_tty())
-    if total == 0:
+    if not posts:
         if not _people(ctx, fmt):
-            typer.echo("newsarc: no posts match", err=True)
+            where = f" after the first {offset:,} (of {total:,})" if total else " match"
+            typer.echo(f"newsarc: no posts{where}", err=True)
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 

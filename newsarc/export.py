@@ -157,8 +157,9 @@ def body_blocks(post: Post) -> list[Block]:
 def post_text(post: Post) -> str:
     """A post as plain text: title, metadata lines, then the body (``show --format text``)."""
     lines = [post.title or "(no title)", ""]
-    width = max(len(label) for label, _ in metadata(post))
-    lines += [f"{label.ljust(width)}  {value}" for label, value in metadata(post)]
+    pairs = metadata(post)
+    width = max(len(label) for label, _ in pairs)
+    lines += [f"{label.ljust(width)}  {value}" for label, value in pairs]
     for block in body_blocks(post):
         lines.append("")
         if block.type == "quote":

@@ -141,6 +141,11 @@ def test_list_nothing_matches_exits_1(runner, imported):
     assert result.stdout == "" and "no posts match" in result.stderr
 
 
+def test_list_offset_past_the_end_exits_1(runner, imported):
+    result = run(runner, "list", "--offset", "12", code=1)
+    assert result.stdout == "" and result.stderr == "newsarc: no posts after the first 12 (of 12)\n"
+
+
 def test_list_bad_sort_exits_2(runner, imported):
     result = run(runner, "list", "--sort", "views", code=2)
     assert "unknown sort 'views'" in result.stderr and result.stdout == ""
