@@ -20,8 +20,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ExitStatus, NewsarcError, NotFoundError, UsageError
-from .export import ExportFormat, ShowFormat
-from .output import Format, clean, write_records
+from .output import ExportFormat, Format, ShowFormat, clean, to_json, write_records
 
 
 class NewsarcGroup(TyperGroup):
@@ -668,7 +667,7 @@ def stats(
             "tags": [{"name": k, "posts": n} for k, n in result.tags],
             "months": [{"name": k, "posts": n} for k, n in result.months],
         }
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(to_json(document, indent=2) + "\n")
     else:
         rows = [
             {"kind": kind, "name": name, "posts": n}

@@ -15,7 +15,6 @@ Nothing here prints or imports Rich; the CLI decides where the text goes.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import html
 import os
 import re
@@ -30,32 +29,11 @@ from typing import Any, TextIO
 
 from .errors import UsageError
 from .models import Block, Post
-from .output import Format, clean, json_line, write_records
+from .output import ExportFormat, Format, ShowFormat, clean, json_line, write_records
 from .store import Filters, Store, order_clause, where_clause
 
 #: posts read from the archive at a time
 BATCH = 500
-
-
-class ExportFormat(enum.StrEnum):
-    """Formats of ``newsarc export``."""
-
-    jsonl = "jsonl"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-    html = "html"
-    jekyll = "jekyll"
-    es_bulk = "es-bulk"
-
-
-class ShowFormat(enum.StrEnum):
-    """Formats of ``newsarc show`` besides the terminal view."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    raw = "raw"
 
 
 # -- selection ------------------------------------------------------------------------------------
@@ -380,6 +358,8 @@ def output_file(path: Path, *, force: bool = False) -> Iterator[TextIO]:
     if path.exists() and not force:
         raise UsageError(f"{path}: already exists; add --force to overwrite it")
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: is a file, not a folder; cannot write {path.name} there")
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
     # not mkstemp: its files are private (0600); an export gets the usual umask permissions

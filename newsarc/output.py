@@ -25,6 +25,27 @@ class Format(str, enum.Enum):
     ids = "ids"
 
 
+class ExportFormat(enum.StrEnum):
+    """Formats of ``newsarc export``."""
+
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+    jekyll = "jekyll"
+    es_bulk = "es-bulk"
+
+
+class ShowFormat(enum.StrEnum):
+    """Formats of ``newsarc show`` besides the terminal view."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    raw = "raw"
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -43,16 +64,27 @@ def clean(text: str) -> str:
     return _CONTROL.sub(_control_picture, text)
 
 
+# JSON escapes C0 controls itself; these it would leave raw, and a terminal would obey them
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def to_json(value: Any, **kwargs: Any) -> str:
+    """JSON with readable non-ASCII text but every control character escaped (``\\u009b``), so
+    JSON printed on a terminal cannot carry a C1 control or a bidi override."""
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def json_line(record: dict[str, Any]) -> str:
     """One record as compact JSON (non-ASCII kept readable; control characters escaped)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return to_json(record, separators=(",", ":"))
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        return to_json(value)
     return str(value)
 
 
@@ -78,7 +110,7 @@ def write_records(
     elif fmt is Format.json:
         out.write("[")
         for record in records:
-            out.write(("," if n else "") + "\n" + json.dumps(record, ensure_ascii=False))
+            out.write(("," if n else "") + "\n" + to_json(record))
             n += 1
         out.write("\n]\n" if n else "]\n")
     elif fmt in (Format.csv, Format.tsv):

@@ -707,7 +707,8 @@ _NAME_ID = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{0,4}\d{10,})(?!\d)")
 
 def external_id_for(url: str | None, path: PurePath | None) -> str | None:
     """The article's own id: from the original URL (``infoCode=NW2022…``, ``…,2021120822….html``),
-    else a long number in the file name, else the file name without its extension."""
+    else a long number in the file name, else the file name without its extension. (An
+    ``external_id`` front-matter key, where present, wins over all of these.)"""
     if url:
         for pattern in (_URL_ID_PARAM, _URL_ID_PATH):
             m = pattern.search(url)
@@ -725,7 +726,7 @@ def external_id_for(url: str | None, path: PurePath | None) -> str | None:
 # -- the post -----------------------------------------------------------------------------------
 
 _NAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
-_KNOWN_KEYS = {"title", "date", "categories", "category", "tags", "tag"}
+_KNOWN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "external_id"}
 
 
 def normalise_newlines(text: str) -> str:
@@ -771,7 +772,10 @@ def parse_post(
     tags = _as_list(_first(fm, "tags", "tag"))
     blocks, summary, url = parse_body(body)
     text_out = blocks_text(blocks)
-    external_id = external_id_for(url, path)
+    # an explicit ``external_id:`` (newsarc's own Jekyll export writes one) wins over guessing
+    given_id = fm.get("external_id")
+    external_id = str(given_id).strip() if given_id not in (None, "") else None
+    external_id = external_id or external_id_for(url, path)
     if external_id is None:
         raise PostError("no article id: no original URL and no file name", reason="no id")
     meta = {k: v for k, v in fm.items() if k not in _KNOWN_KEYS}

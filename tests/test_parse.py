@@ -1207,3 +1207,11 @@ def test_parse_post_property_inline_tags_never_break_words(paragraphs):
     expected = [re.sub(r"<[^>]+>", "", p) for p in paragraphs]
     parsed = post('title: "x"', body)
     assert parsed.text == "\n\n".join(expected)
+
+
+def test_parse_post_external_id_key_wins_and_is_not_meta():
+    text = '---\ntitle: x\nexternal_id: "notes.v2"\ndate: 2022-01-04\n---\n正文\n\n<http://finance.eastmoney.com/news/1,202112082206672930.html>'
+    post = parse_post(text, PurePath("2022-01-04-中文 名.md"))
+    assert post.external_id == "notes.v2"
+    assert "external_id" not in post.meta
+    assert post.url == "http://finance.eastmoney.com/news/1,202112082206672930.html"
