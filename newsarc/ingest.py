@@ -173,8 +173,82 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+#: seconds a worker may spend on one batch of files before it is taken as hung
+BATCH_TIMEOUT = 120.0
+#: files sent to a worker at a time
+BATCH = 16
+
+
+class _Workers:
+    """Parser processes that survive bad files.
+
+    A file that crashes its worker (a C-level fault in a parser library) or keeps it busy past
+    ``BATCH_TIMEOUT`` must not stop the import: the pool is replaced, the files of the batch that
+    broke it are retried one at a time, and the one at fault is reported as failed.
+    """
+
+    def __init__(self, count: int):
+        self.count = count
+        self.executor = self._start()
+
+    def _start(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        return ProcessPoolExecutor(
+            self.count, mp_context=multiprocessing.get_context(method), initializer=_ignore_sigint
+        )
+
+    def _restart(self) -> None:
+        for process in list(getattr(self.executor, "_processes", {}).values()):
+            process.kill()  # a hung worker would otherwise keep shutdown waiting
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = self._start()
+
+    def close(self) -> None:
+        for process in list(getattr(self.executor, "_processes", {}).values()):
+            process.kill()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, tasks: list[tuple[Any, ...]]) -> Iterator[Prepared]:
+        """Prepared files in the order of ``tasks``."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
+
+        batches = [tasks[i : i + BATCH] for i in range(0, len(tasks), BATCH)]
+        futures = [self.executor.submit(_prepare_batch, batch) for batch in batches]
+        for n, future in enumerate(futures):
+            try:
+                yield from future.result(timeout=BATCH_TIMEOUT)
+            except (BrokenProcessPool, FutureTimeout):
+                self._restart()
+                for task in (t for batch in batches[n:] for t in batch):
+                    yield self._one(task)
+                return
+
+    def _one(self, task: tuple[Any, ...]) -> Prepared:
+        """One file in a fresh pool, for the files of a batch that broke a worker."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
+
+        path, size, mtime_ns = task[0], task[1], task[2]
+        try:
+            return self.executor.submit(_prepare_task, task).result(timeout=BATCH_TIMEOUT)
+        except BrokenProcessPool:
+            reason, message = "parser crashed", "the parser crashed on this file"
+        except FutureTimeout:
+            reason, message = "timed out", f"parsing took longer than {BATCH_TIMEOUT:.0f} s"
+        self._restart()
+        return _not_imported(path, size, mtime_ns, "", PostError(message, reason))
+
+
+def _prepare_batch(tasks: list[tuple[Any, ...]]) -> list[Prepared]:
+    return [_prepare_task(task) for task in tasks]
+
+
 class Importer:
-    """Imports files into a store. ``workers`` > 1 parses in that many processes."""
+    """Imports files into a store, parsing in ``workers`` processes (0: in this process)."""
 
     def __init__(
         self,
@@ -186,7 +260,7 @@ class Importer:
     ):
         self.store = store
         self.tz = tz
-        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.progress = progress
         self.result = ImportResult()
 
@@ -195,24 +269,18 @@ class Importer:
         roots = check_paths(paths)
         started = time.monotonic()
         total = sum(1 for _ in iter_files(roots)) if self.progress else 0
-        pool = None
-        if self.workers > 1:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-            pool = ctx.Pool(self.workers, initializer=_ignore_sigint)
+        workers = _Workers(self.workers) if self.workers > 0 else None
         try:
-            self._run(roots, total, pool)
+            self._run(roots, total, workers)
         except KeyboardInterrupt:
             self.result.interrupted = True
         finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+            if workers is not None:
+                workers.close()
             self.result.seconds = time.monotonic() - started
         return self.result
 
-    def _run(self, roots: list[Path], total: int, pool: Any) -> None:
+    def _run(self, roots: list[Path], total: int, pool: _Workers | None) -> None:
         done = 0
         batch: list[Path] = []
         last_commit = time.monotonic()
@@ -237,7 +305,7 @@ class Importer:
         if self.progress:
             self.progress(done, total)
 
-    def _chunk(self, paths: list[Path], pool: Any) -> int:
+    def _chunk(self, paths: list[Path], pool: _Workers | None) -> int:
         """Import one chunk of files inside the open transaction."""
         tasks = []
         for path in paths:
@@ -254,11 +322,7 @@ class Importer:
                 continue
             known = state[2] if state and state[3] != "failed" else None
             tasks.append((spath, st.st_size, st.st_mtime_ns, known, self.tz))
-        results: Iterable[Prepared]
-        if pool is not None and len(tasks) > 1:
-            results = pool.imap(_prepare_task, tasks, chunksize=16)
-        else:
-            results = map(_prepare_task, tasks)
+        results = pool.map(tasks) if pool is not None else map(_prepare_task, tasks)
         for prepared in results:
             self._write(prepared)
         return len(paths)

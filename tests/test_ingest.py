@@ -231,3 +231,42 @@ def test_import_records_json_fields(tmp_path: Path, corpus: Path):
         assert {b["type"] for b in json.loads(row[1])} == {"p", "h"}
         assert json.loads(row[2]) == {"layout": "post"}
         assert row[3] == "2022-04-09T14:22:44+08:00" and row[4] == 1649485364
+
+
+def _sabotage(monkeypatch, name: str, action) -> None:
+    """Make the parser misbehave on one file (worker processes are forked, so they inherit it)."""
+    import newsarc.ingest as ingest
+
+    real = ingest.parse_post
+
+    def parse(text, path, tz):
+        if PurePath(path).name == name:
+            action()
+        return real(text, path, tz)
+
+    monkeypatch.setattr(ingest, "parse_post", parse)
+
+
+def test_import_survives_a_crashing_parser(tmp_path: Path, posts_dir: Path, monkeypatch):
+    _sabotage(monkeypatch, "2021-12-01-init.md", lambda: os._exit(139))
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, posts_dir, workers=2)
+        assert [(Path(p).name) for p, _ in result.failed] == ["2021-12-01-init.md"]
+        assert result.failed_reasons == {"parser crashed": 1}
+        assert store.count() == len(expected_ids(posts_dir)) - 1
+        integrity(store)
+
+
+def test_import_survives_a_hanging_parser(tmp_path: Path, posts_dir: Path, monkeypatch):
+    import time as time_module
+
+    import newsarc.ingest as ingest
+
+    monkeypatch.setattr(ingest, "BATCH_TIMEOUT", 3.0)
+    _sabotage(monkeypatch, "2021-12-01-init.md", lambda: time_module.sleep(60))
+    with Store.open(tmp_path / "a.db") as store:
+        started = time_module.monotonic()
+        result = run(store, posts_dir, workers=2)
+        assert time_module.monotonic() - started < 30
+        assert result.failed_reasons == {"timed out": 1}
+        assert store.count() == len(expected_ids(posts_dir)) - 1
