@@ -24,7 +24,7 @@ from typing import Literal
 from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
-from .store import Filters, Store
+from .store import CATALOG_INDEX, Filters, Store
 
 FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
           "tags": "tags", "source": "source"}  # fmt: skip
@@ -275,17 +275,26 @@ def _where(compiled: Compiled, filters: Filters) -> tuple[str, list[object]]:
     return (" AND ".join(conditions), params)
 
 
+def _matches_sql(
+    compiled: Compiled, filters: Filters, columns: str, *, uses_posts: bool = False
+) -> tuple[str, list[object]]:
+    """SELECT ``columns`` of the matching posts (alias ``p`` for posts, ``posts_fts`` for the
+    index). Posts are joined only when ``columns`` or a filter needs them, and then through the
+    narrow catalog index rather than the wide rows."""
+    where, params = _where(compiled, filters)
+    posts = f"posts p INDEXED BY {CATALOG_INDEX}"
+    if compiled.include is None:
+        return f"SELECT {columns} FROM {posts}" + (f" WHERE {where}" if where else ""), params
+    if not where and not uses_posts:
+        return f"SELECT {columns} FROM posts_fts WHERE posts_fts MATCH ?", [compiled.include]
+    sql = f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+    return sql + (f" AND {where}" if where else ""), [compiled.include, *params]
+
+
 def count(store: Store, query: str, filters: Filters | None = None) -> int:
     """How many posts match."""
-    compiled = compile_query(query)
-    where, params = _where(compiled, filters or Filters())
-    if compiled.include is None:
-        sql = "SELECT count(*) FROM posts p" + (f" WHERE {where}" if where else "")
-        return int(store.conn.execute(sql, params).fetchone()[0])
-    sql = "SELECT count(*) FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
-    if where:
-        sql += f" AND {where}"
-    return int(store.conn.execute(sql, [compiled.include, *params]).fetchone()[0])
+    sql, params = _matches_sql(compile_query(query), filters or Filters(), "count(*)")
+    return int(store.conn.execute(sql, params).fetchone()[0])
 
 
 def search(
@@ -302,27 +311,20 @@ def search(
     """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
     compiled = compile_query(query)
     filters = filters or Filters()
-    where, params = _where(compiled, filters)
-    # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway
-    if compiled.include is None:
-        inner = "SELECT p.id AS id, NULL AS score, p.date_utc AS date_utc FROM posts p"
-        inner += f" WHERE {where}" if where else ""
-        all_params: list[object] = list(params)
-    else:
-        inner = (
-            f"SELECT p.id AS id, bm25(posts_fts, {WEIGHTS}) AS score, p.date_utc AS date_utc "
-            "FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+    # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
+    # ranking by relevance alone needs nothing from posts (ties: the newest import first)
+    if sort == "rank" and compiled.include is not None:
+        inner, params = _matches_sql(
+            compiled, filters, f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score"
         )
-        inner += f" AND {where}" if where else ""
-        all_params = [compiled.include, *params]
-    if sort == "date":
-        order = "date_utc ASC NULLS LAST, id"
-    elif sort == "-date" or compiled.include is None:
-        order = "date_utc DESC NULLS LAST, id DESC"
+        order = "score, id DESC"
     else:
-        order = "score, date_utc DESC"
+        inner, params = _matches_sql(
+            compiled, filters, "p.id AS id, NULL AS score, p.date_utc AS date_utc", uses_posts=True
+        )
+        order = "date_utc ASC NULLS LAST, id" if sort == "date" else "date_utc DESC NULLS LAST, id DESC"
     sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = store.conn.execute(sql, [*all_params, -1 if limit is None else limit, offset]).fetchall()
+    rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
     total = rows[0][2] if rows else (count(store, query, filters) if offset else 0)
     posts = store.posts_by_ids([r[0] for r in rows], text=True)
     scores = {r[0]: r[1] for r in rows}
