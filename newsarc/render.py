@@ -65,8 +65,19 @@ def _where(post: Post) -> str:
     return post.source or post.category or ""
 
 
-def _title(post: Post) -> Text:
-    return safe_text(post.title) if post.title else Text("(no title)", style="dim italic")
+def _title(post: Post, *, preview: bool = True) -> Text:
+    """The title, or for an untitled post a marker and (in lists) the start of its summary or
+    text, so that it can be told from other untitled posts."""
+    if post.title:
+        return safe_text(post.title)
+    title = Text("(no title)", style="dim italic")
+    if not preview:
+        return title
+    opening = (post.summary or post.text or "").split("\n", 1)[0][:40]
+    if opening:
+        title.append(" ")
+        title.append(safe_text(opening + "…", style="dim"))
+    return title
 
 
 def posts_table(
@@ -148,7 +159,11 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
             out.print(line, no_wrap=True, overflow="ellipsis")
     shown_to = offset + len(result.hits)
     out.print(
-        Text(f"\n{result.total:,} posts match; showing {offset + 1:,}–{shown_to:,}.", style="bold")
+        Text(
+            f"\n{result.total:,} {'post matches' if result.total == 1 else 'posts match'}; "
+            f"showing {offset + 1:,}–{shown_to:,}.",
+            style="bold",
+        )
     )
 
 
@@ -192,7 +207,7 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
 
     from .export import body_blocks, metadata
 
-    title = marked(post.title, terms, "bold") if post.title else _title(post)
+    title = marked(post.title, terms, "bold") if post.title else _title(post, preview=False)
     parts: list[Any] = [title, Text()]
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)
