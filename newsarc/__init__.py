@@ -2,7 +2,8 @@
 
 The library is usable without the CLI::
 
-    from newsarc import Store, Importer, search
+    from newsarc import Store, Importer
+    from newsarc.search import search
     with Store.open("archive.db") as store:
         Importer(store).run([Path("posts/")])
         for hit in search(store, "创新联合体").hits:
@@ -22,8 +23,6 @@ _LAZY = {
     "Filters": "store",
     "Importer": "ingest",
     "ImportResult": "ingest",
-    "search": "search",
-    "count": "search",
     "parse_post": "parse",
     "Post": "models",
     "ParsedPost": "models",
