@@ -21,7 +21,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -235,6 +235,33 @@ def _link(url: str | None) -> str:
     return f'<a href="{_esc(href)}" rel="noopener noreferrer nofollow">{_esc(url)}</a>'
 
 
+def _image_label(block: Block) -> str:
+    return "image" + (": " + block.alt if block.alt else "")
+
+
+def _img_tag(block: Block) -> str:
+    alt = f' alt="{_esc(block.alt)}"' if block.alt else ""
+    return f'<img src="{_esc(block.src)}"{alt}>'
+
+
+def _block_html(block: Block, *, image: Callable[[Block], str]) -> str:
+    """One body block as escaped HTML; ``image`` renders image blocks."""
+    lines = "<br>".join(_esc(line) for line in block.text.split("\n"))
+    if block.type == "h":
+        return f"<h2>{lines}</h2>"
+    if block.type == "quote":
+        return f"<blockquote><p>{lines}</p></blockquote>"
+    if block.type == "img":
+        return image(block)
+    if block.type == "table":
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{_esc(cell)}</td>" for cell in row) + "</tr>"
+            for row in block.rows or []
+        )
+        return f"<table>{rows}</table>"
+    return f"<p>{lines}</p>"
+
+
 def post_html(post: Post) -> str:
     """One post as an ``<article>``: every piece of content escaped, images as labelled links."""
     parts = [f'<article id="post-{post.id}">', f"<h1>{_esc(post.title or '(no title)')}</h1>"]
@@ -243,23 +270,10 @@ def post_html(post: Post) -> str:
         shown = _link(value) if label == "url" else _esc(value)
         parts.append(f"<dt>{_esc(label)}</dt><dd>{shown}</dd>")
     parts.append("</dl>")
-    for block in body_blocks(post):
-        lines = "<br>\n".join(_esc(line) for line in block.text.split("\n"))
-        if block.type == "h":
-            parts.append(f"<h2>{lines}</h2>")
-        elif block.type == "quote":
-            parts.append(f"<blockquote><p>{lines}</p></blockquote>")
-        elif block.type == "img":
-            label = "image" + (": " + block.alt if block.alt else "")
-            parts.append(f'<p class="img">[{_esc(label)}] {_link(block.src)}</p>')
-        elif block.type == "table":
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{_esc(cell)}</td>" for cell in row) + "</tr>"
-                for row in block.rows or []
-            )
-            parts.append(f"<table>{rows}</table>")
-        else:
-            parts.append(f"<p>{lines}</p>")
+    parts.extend(
+        _block_html(block, image=lambda b: f'<p class="img">[{_esc(_image_label(b))}] {_link(b.src)}</p>')
+        for block in body_blocks(post)
+    )
     parts.append("</article>")
     return "\n".join(parts) + "\n"
 
@@ -453,23 +467,7 @@ def _jekyll_html(post: Post) -> str:
         out.append("\n".join("> " + _jk_line(line) for line in post.summary.split("\n")))
         if blocks and blocks[0].type == "quote" and blocks[0].text == post.summary:
             blocks = blocks[1:]
-    for block in blocks:
-        lines = "<br>".join(_esc(line) for line in block.text.split("\n"))
-        if block.type == "h":
-            out.append(f"<h2>{lines}</h2>")
-        elif block.type == "quote":
-            out.append(f"<blockquote><p>{lines}</p></blockquote>")
-        elif block.type == "img":
-            alt = f' alt="{_esc(block.alt)}"' if block.alt else ""
-            out.append(f'<img src="{_esc(block.src)}"{alt}>')
-        elif block.type == "table":
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>"
-                for row in block.rows or []
-            )
-            out.append(f"<table>{rows}</table>")
-        else:
-            out.append(f"<p>{lines}</p>")
+    out.extend(_block_html(block, image=_img_tag) for block in blocks)
     return "\n\n".join(out)
 
 
