@@ -284,6 +284,36 @@ class Store:
             (post_id, *values),
         )
 
+    def check(self) -> list[str]:
+        """Problems found by SQLite's and FTS5's integrity checks and by newsarc's own
+        invariants (every post has its index entry and a file); empty when all is well."""
+        conn = self.conn
+        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        try:
+            conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"full-text index: {exc}")
+        posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        indexed = conn.execute("SELECT count(*) FROM posts_fts_docsize").fetchone()[0]
+        if posts != indexed:
+            problems.append(f"{posts:,} posts but {indexed:,} in the full-text index")
+        orphans = conn.execute(
+            "SELECT count(*) FROM posts WHERE id NOT IN "
+            "(SELECT post_id FROM files WHERE post_id IS NOT NULL)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans:,} posts without a recorded file")
+        return problems
+
+    def optimize(self, *, vacuum: bool = False) -> None:
+        """Merge the full-text index into one segment, refresh the query planner's statistics,
+        and with ``vacuum`` rewrite the file without free pages."""
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
+        self.conn.execute("PRAGMA optimize")
+        if vacuum:
+            self.conn.execute("VACUUM")
+
     def rebuild_index(self) -> int:
         """Rebuild the full-text index from the posts table. Returns the number of posts."""
         n = 0
