@@ -204,11 +204,11 @@ def import_(
 
     with _store(ctx, create=True) as store, render.import_progress(show_progress) as progress:
         result = Importer(store, tz=zone, workers=workers, progress=progress).run(paths)
-    if not quiet or result.failed:
+    if not quiet or result.n_failed:
         render.print_import_summary(result, verbose=verbose)
     if result.interrupted:
         raise typer.Exit(130)
-    if result.failed:
+    if result.n_failed:
         raise typer.Exit(ExitStatus.PARTIAL)
 
 

@@ -32,6 +32,8 @@ from .store import Store
 CHUNK = 512
 #: commit at least this often (seconds), so an interruption loses little work
 COMMIT_SECONDS = 2.0
+#: messages kept per kind (skipped, failed, warnings); beyond this they are only counted
+MAX_LISTED = 10_000
 
 
 @dataclass
@@ -62,18 +64,41 @@ class ImportResult:
     duplicates: int = 0
     #: duplicates whose content replaced the stored copy because the file is newer
     newer_copies: int = 0
+    #: the first ``MAX_LISTED`` of each kind of message; the counts below are complete
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     skipped_reasons: Counter[str] = field(default_factory=Counter)
     failed_reasons: Counter[str] = field(default_factory=Counter)
+    n_warnings: int = 0
     files: int = 0
     seconds: float = 0.0
     interrupted: bool = False
 
     @property
+    def n_skipped(self) -> int:
+        return self.skipped_reasons.total()
+
+    @property
+    def n_failed(self) -> int:
+        return self.failed_reasons.total()
+
+    @property
     def posts_written(self) -> int:
         return self.imported + self.updated
+
+    def note(self, kind: str, path: str, message: str, reason: str = "") -> None:
+        """Count a skipped file, failure or warning, keeping its message while there is room
+        (a million messages would not fit the importer's flat memory)."""
+        listed = {"skipped": self.skipped, "failed": self.failed, "warning": self.warnings}[kind]
+        if kind == "skipped":
+            self.skipped_reasons[reason] += 1
+        elif kind == "failed":
+            self.failed_reasons[reason] += 1
+        else:
+            self.n_warnings += 1
+        if len(listed) < MAX_LISTED:
+            listed.append((path, message))
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -333,8 +358,7 @@ class Importer:
         self.result.unchanged += 1
 
     def _fail(self, path: str, reason: str, message: str) -> None:
-        self.result.failed.append((path, message))
-        self.result.failed_reasons[reason] += 1
+        self.result.note("failed", path, message, reason)
 
     def _write(self, p: Prepared) -> None:
         store, result = self.store, self.result
@@ -347,8 +371,7 @@ class Importer:
             if not message.startswith(p.path):
                 message = f"{p.path}: {message}"
             if p.status == "skipped":
-                result.skipped.append((p.path, message))
-                result.skipped_reasons[p.reason or "not a post"] += 1
+                result.note("skipped", p.path, message, p.reason or "not a post")
             else:
                 self._fail(p.path, p.reason or "invalid", message)
             store.record_file(
@@ -357,7 +380,8 @@ class Importer:
             )  # fmt: skip
             return
         assert p.row is not None
-        result.warnings.extend((p.path, f"{p.path}: {w}") for w in p.warnings)
+        for warning in p.warnings:
+            result.note("warning", p.path, f"{p.path}: {warning}")
         existing = store.find_post_by_external_id(p.external_id)
         status = "post"
         if existing is None:

@@ -397,8 +397,8 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         f"{result.updated:,} updated",
         f"{result.unchanged:,} unchanged",
         f"{result.duplicates:,} duplicates",
-        f"{len(result.skipped):,} skipped",
-        f"{len(result.failed):,} failed",
+        f"{result.n_skipped:,} skipped",
+        f"{result.n_failed:,} failed",
     ]
     rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
@@ -415,24 +415,29 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         ("skipped", result.skipped_reasons, result.skipped, "yellow"),
         ("failed", result.failed_reasons, result.failed, "red"),
     ):
-        if not items:
+        total = reasons.total()
+        if not total:
             continue
         summary = ", ".join(f"{n:,} {reason}" for reason, n in reasons.most_common())
         err.print(Text(f"{label}: {summary}", style=style))
-        shown = items if verbose or label == "failed" and len(items) <= limit else items[:limit]
         if label == "skipped" and not verbose:
-            shown = []
+            continue  # non-posts are normal in a Jekyll folder: counted, named on request
+        shown = items if verbose else items[:limit]
         for _, message in shown:
             err.print(Text("  " + clean(message), style=style))
-        if len(shown) < len(items) and (label == "failed" or verbose):
-            err.print(Text(f"  … and {len(items) - len(shown):,} more (--verbose lists all)", style="dim"))
-    if result.warnings:
+        if len(shown) < total:
+            hint = "" if verbose else " (--verbose lists them)"
+            err.print(Text(f"  … and {total - len(shown):,} more{hint}", style="dim"))
+    if result.n_warnings:
         if verbose:
             for _, message in result.warnings:
                 err.print(Text("warning: " + clean(message), style="dim"))
+            if len(result.warnings) < result.n_warnings:
+                more = result.n_warnings - len(result.warnings)
+                err.print(Text(f"  … and {more:,} more warnings", style="dim"))
         else:
             err.print(
-                Text(f"{len(result.warnings):,} warnings (recovered front matter, missing dates…); "
+                Text(f"{result.n_warnings:,} warnings (recovered front matter, missing dates…); "
                      "--verbose lists them", style="dim")  # fmt: skip
             )
     if result.interrupted:

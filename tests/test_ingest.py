@@ -270,3 +270,19 @@ def test_import_survives_a_hanging_parser(tmp_path: Path, posts_dir: Path, monke
         assert time_module.monotonic() - started < 30
         assert result.failed_reasons == {"timed out": 1}
         assert store.count() == len(expected_ids(posts_dir)) - 1
+
+
+def test_import_messages_are_capped_but_counted(tmp_path: Path, monkeypatch):
+    import newsarc.ingest as ingest
+
+    monkeypatch.setattr(ingest, "MAX_LISTED", 3)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(7):
+        (folder / f"note{n}.txt").write_text("no front matter here", encoding="utf-8")
+        (folder / f"bad{n}.md").write_text("---\ntitle: x\n", encoding="utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, folder)
+    assert result.n_skipped == 7 and len(result.skipped) == 3
+    assert result.n_failed == 7 and len(result.failed) == 3
+    assert result.failed_reasons == {"bad front matter": 7}
