@@ -32,8 +32,10 @@ class NewsarcGroup(TyperGroup):
         except NewsarcError as exc:
             _fail(str(exc), exc.exit_status)
         except sqlite3.Error as exc:
-            store_path = (ctx.obj or {}).get("db_path") or "archive"
-            _fail(f"{store_path}: database error: {exc}", ExitStatus.USAGE)
+            from .store import describe_error
+
+            path = (ctx.obj or {}).get("db_path") or "archive"
+            _fail(describe_error(exc, path), ExitStatus.USAGE)
         except BrokenPipeError:
             # the reader went away (`newsarc export | head`): stop quietly
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -28,10 +28,9 @@ from .parse import parse_post
 from .read import read_file
 from .store import Store
 
-#: files handed to the worker processes at a time; also the unit between progress reports
+#: files looked up and handed to the worker processes at a time, then written in one
+#: transaction; also the unit between progress reports
 CHUNK = 512
-#: commit at least this often (seconds), so an interruption loses little work
-COMMIT_SECONDS = 2.0
 #: messages kept per kind (skipped, failed, warnings); beyond this they are only counted
 MAX_LISTED = 10_000
 
@@ -237,13 +236,24 @@ class _Workers:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     def map(self, tasks: list[tuple[Any, ...]]) -> Iterator[Prepared]:
-        """Prepared files in the order of ``tasks``."""
+        """Prepared files in the order of ``tasks``. They are submitted now, so they are parsed
+        while the caller does something else (writes the previous chunk)."""
+        batches = [tasks[i : i + BATCH] for i in range(0, len(tasks), BATCH)]
+        futures = [self.executor.submit(_prepare_batch, batch) for batch in batches]
+        return self._results(batches, futures, self.executor)
+
+    def _results(
+        self, batches: list[list[tuple[Any, ...]]], futures: list[Any], executor: Any
+    ) -> Iterator[Prepared]:
         from concurrent.futures import TimeoutError as FutureTimeout
         from concurrent.futures.process import BrokenProcessPool
 
-        batches = [tasks[i : i + BATCH] for i in range(0, len(tasks), BATCH)]
-        futures = [self.executor.submit(_prepare_batch, batch) for batch in batches]
         for n, future in enumerate(futures):
+            if self.executor is not executor:
+                # the pool was replaced since these were submitted (a bad file in an earlier
+                # chunk broke it), and they were cancelled with it: submit them again
+                yield from self.map([t for batch in batches[n:] for t in batch])
+                return
             try:
                 yield from future.result(timeout=BATCH_TIMEOUT)
             except (BrokenProcessPool, FutureTimeout):
@@ -270,6 +280,17 @@ class _Workers:
 
 def _prepare_batch(tasks: list[tuple[Any, ...]]) -> list[Prepared]:
     return [_prepare_task(task) for task in tasks]
+
+
+def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[Path]]:
+    chunk: list[Path] = []
+    for path in paths:
+        chunk.append(path)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class Importer:
@@ -306,51 +327,54 @@ class Importer:
         return self.result
 
     def _run(self, roots: list[Path], total: int, pool: _Workers | None) -> None:
+        # Each chunk is written in one short transaction while the next one is being parsed:
+        # no lock is held while parsing, so readers and other writers (another import,
+        # maintenance) get their turn, and a crash loses at most the chunk being written.
         done = 0
-        batch: list[Path] = []
-        last_commit = time.monotonic()
-        self.store.conn.execute("BEGIN IMMEDIATE")
-        try:
-            for path in iter_files(roots):
-                batch.append(path)
-                if len(batch) >= CHUNK:
-                    done += self._chunk(batch, pool)
-                    batch = []
-                    if time.monotonic() - last_commit > COMMIT_SECONDS:
-                        self.store.conn.execute("COMMIT")
-                        self.store.conn.execute("BEGIN IMMEDIATE")
-                        last_commit = time.monotonic()
-                    if self.progress:
-                        self.progress(done, total)
-            done += self._chunk(batch, pool)
-        except BaseException:
-            self.store.conn.execute("ROLLBACK")
-            raise
-        self.store.conn.execute("COMMIT")
+        writing: tuple[Iterator[Prepared], int] | None = None
+        for chunk in _chunks(iter_files(roots), CHUNK):
+            parsing = self._start(chunk, pool)
+            if writing is not None:
+                done += self._finish(*writing)
+                if self.progress:
+                    self.progress(done, total)
+            writing = parsing
+        if writing is not None:
+            done += self._finish(*writing)
         if self.progress:
             self.progress(done, total)
 
-    def _chunk(self, paths: list[Path], pool: _Workers | None) -> int:
-        """Import one chunk of files inside the open transaction."""
+    def _start(self, paths: list[Path], pool: _Workers | None) -> tuple[Iterator[Prepared], int]:
+        """Look up a chunk of files and start parsing the new and changed ones."""
         tasks = []
-        for path in paths:
-            self.result.files += 1
-            spath = str(path)
-            try:
-                st = path.stat()
-            except OSError as exc:
-                self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
-                continue
-            state = self.store.file_state(spath)
-            if state and state[0] == st.st_size and state[1] == st.st_mtime_ns and state[3] != "failed":
-                self._unchanged(state[3])
-                continue
-            known = state[2] if state and state[3] != "failed" else None
-            tasks.append((spath, st.st_size, st.st_mtime_ns, known, self.tz))
-        results = pool.map(tasks) if pool is not None else map(_prepare_task, tasks)
-        for prepared in results:
-            self._write(prepared)
-        return len(paths)
+        with self.store.snapshot():
+            for path in paths:
+                self.result.files += 1
+                spath = str(path)
+                try:
+                    st = path.stat()
+                except OSError as exc:
+                    self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
+                    continue
+                state = self.store.file_state(spath)
+                if state is not None and state[3] == "failed":
+                    state = None  # a file that failed is read again, even unchanged
+                if state is not None and state[:2] == (st.st_size, st.st_mtime_ns):
+                    self._unchanged(state[3])
+                    continue
+                known = state[2] if state is not None else None
+                tasks.append((spath, st.st_size, st.st_mtime_ns, known, self.tz))
+        results = pool.map(tasks) if pool is not None and tasks else map(_prepare_task, tasks)
+        return results, len(paths)
+
+    def _finish(self, results: Iterator[Prepared], files: int) -> int:
+        """Write a chunk's parsed files in one transaction; returns how many files it had."""
+        prepared = list(results)
+        if prepared:
+            with self.store.transaction():
+                for p in prepared:
+                    self._write(p)
+        return files
 
     def _unchanged(self, status: str) -> None:
         if status == "skipped":

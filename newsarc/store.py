@@ -120,26 +120,51 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_cat
 # -- connection ------------------------------------------------------------------------------
 
 
+#: seconds a command waits for another process's write to finish before giving up
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+def busy_timeout() -> float:
+    """``$NEWSARC_BUSY_TIMEOUT`` (seconds), else ``DEFAULT_BUSY_TIMEOUT``."""
+    value = os.environ.get("NEWSARC_BUSY_TIMEOUT")
+    if not value:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 1e6:
+        raise StoreError(f"NEWSARC_BUSY_TIMEOUT must be a number of seconds, not {value!r}")
+    return seconds
+
+
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if readonly:
         uri = path.resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
     return conn
 
 
-def _describe(exc: sqlite3.Error, path: Path) -> str:
+def describe_error(exc: sqlite3.Error, path: Path | str) -> str:
+    """A one-line message for an SQLite error on the archive at ``path``, saying what to do."""
     text = str(exc)
     if "file is not a database" in text or "not a database" in text:
         return f"{path}: not a SQLite database (is --db pointing at the right file?)"
     if "readonly" in text or "read-only" in text:
         return f"{path}: the archive is read-only; check the file's permissions"
     if "locked" in text or "busy" in text:
-        return f"{path}: the archive is locked by another process; try again when it is done"
+        return (
+            f"{path}: the archive is locked by another process (waited {busy_timeout():g} s); "
+            "try again when it is done"
+        )
     if "disk" in text and "full" in text:
-        return f"{path}: the disk is full"
+        return (
+            f"{path}: the disk is full; free some space and run the command again "
+            "(what was written before is complete)"
+        )
     if "unable to open" in text:
         return f"{path}: cannot open the archive ({text}); check the folder exists and is writable"
     return f"{path}: {text}"
@@ -176,27 +201,28 @@ class Store:
                 raise StoreError(f"{path}: cannot create the archive's folder ({exc.strerror})") from None
         try:
             conn = _connect(path, readonly=readonly and exists)
-            store = cls(conn, path)
+        except sqlite3.Error as exc:
+            raise StoreError(describe_error(exc, path)) from None
+        store = cls(conn, path)
+        try:
             store._prepare(writable=not readonly)
         except sqlite3.Error as exc:
-            raise StoreError(_describe(exc, path)) from None
+            conn.close()
+            raise StoreError(describe_error(exc, path)) from None
+        except BaseException:
+            conn.close()
+            raise
         return store
 
     def _prepare(self, writable: bool) -> None:
         conn = self.conn
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path}: archive schema {version} is newer than this newsarc understands "
-                f"({len(MIGRATIONS)}); upgrade newsarc"
-            )
-        if tables and "_migrations" not in tables:
-            raise StoreError(
-                f"{self.path}: not a newsarc archive (it has other tables); choose another --db"
-            )
+        version = self._check_schema()
         if version < len(MIGRATIONS):
             if not writable:
+                if version == 0:  # an empty file, or an archive being created right now
+                    raise StoreError(
+                        f"{self.path}: no archive here yet; run 'newsarc import DIR' first"
+                    )
                 raise StoreError(f"{self.path}: the archive needs an upgrade; run any write command")
             if version == 0:
                 # 16 KiB pages keep a typical post (1–4 KB of raw text plus its plain text) and
@@ -204,17 +230,34 @@ class Store:
                 # about a third less disk than SQLite's default 4 KiB
                 conn.execute("PRAGMA page_size = 16384")
             conn.execute("PRAGMA journal_mode = WAL")
-            self._migrate(version)
+            self._migrate()
         # Foreign keys are declared (for sqlite-utils, Datasette) but not enforced: the importer
         # keeps them true itself, and enforcement made each files insert ~20x slower.
         if writable:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._check_index_version()
 
-    def _migrate(self, version: int) -> None:
+    def _check_schema(self) -> int:
+        """The schema version, or ``StoreError`` when this is not an archive newsarc can use."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "_migrations" not in tables:
+            raise StoreError(
+                f"{self.path}: not a newsarc archive (it has other tables); choose another --db"
+            )
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: archive schema {version} is newer than this newsarc understands "
+                f"({len(MIGRATIONS)}); upgrade newsarc"
+            )
+        return version
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            # read again under the write lock: another process may have migrated meanwhile
+            # (two imports creating the same archive at once)
+            version = self._check_schema()
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
             )
@@ -224,10 +267,6 @@ class Store:
                     "INSERT INTO _migrations VALUES (?, datetime('now'))", (migration.__name__,)
                 )
             conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def _check_index_version(self) -> None:
         row = self.conn.execute("SELECT value FROM settings WHERE key='index_version'").fetchone()
@@ -250,9 +289,25 @@ class Store:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: queries in it see one state of the archive, and share one lock
+        (cheaper than one per query). Never blocks writers (WAL)."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.rollback()
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so itself (it does
+        after some errors, such as a full disk, and a second ROLLBACK would hide that error)."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     # -- the full-text index -------------------------------------------------------------------
 

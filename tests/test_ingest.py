@@ -185,7 +185,6 @@ def test_import_interrupted_leaves_consistent_archive(tmp_path: Path, corpus: Pa
     import newsarc.ingest as ingest
 
     monkeypatch.setattr(ingest, "CHUNK", 10)
-    monkeypatch.setattr(ingest, "COMMIT_SECONDS", 0.0)
     calls = []
 
     def interrupt(done: int, total: int) -> None:
