@@ -166,6 +166,44 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
+_FLAT_LINE = re.compile(r"([A-Za-z_][\w-]*):(?:[ \t]+(.*?))?[ \t]*")
+_PLAIN_SAFE = re.compile(r"[^\s\[\]{}&*!|>'\"%@`#,?:-][^\t]*")
+_QUOTED_SAFE = re.compile(r'"[^"\\]*"')
+
+
+def _flat_front_matter(fm: str) -> dict[str, Any] | None:
+    """The usual front matter (``key: value`` lines of plain or simply quoted text) read
+    without YAML, giving exactly what YAML would; None for anything else (YAML decides then).
+
+    This is the import's hot path: PyYAML costs about as much as parsing the whole body.
+    """
+    data: dict[str, Any] = {}
+    resolvers = _FrontMatterLoader.yaml_implicit_resolvers
+    for line in fm.split("\n"):
+        if not line.strip():
+            continue
+        m = _FLAT_LINE.fullmatch(line)
+        if m is None:
+            return None
+        value = m.group(2)
+        if not value:
+            data[m.group(1)] = None
+        elif value[0] == '"':
+            if not _QUOTED_SAFE.fullmatch(value):
+                return None
+            data[m.group(1)] = value[1:-1]
+        elif _PLAIN_SAFE.fullmatch(value) and ": " not in value and " #" not in value \
+                and not value.endswith(":"):
+            # a plain scalar stays text unless one of YAML's implicit types claims it
+            for tag, pattern in resolvers.get(value[0], ()):
+                if pattern.match(value) and tag != "tag:yaml.org,2002:str":
+                    return None
+            data[m.group(1)] = value
+        else:
+            return None
+    return data
+
+
 def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
     """Front matter text → (JSON-able dict, warnings). Never raises for bad YAML: it recovers
     line by line. Raises ``PostError`` only for front matter too large to be real."""
@@ -174,6 +212,9 @@ def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
             f"front matter is {len(fm):,} characters (limit {MAX_FRONT_MATTER:,})",
             reason="bad front matter",
         )
+    simple = _flat_front_matter(fm)
+    if simple is not None:
+        return simple, []
     loader = _FrontMatterLoader if _may_nest_deeply(fm) else _FastLoader
     try:
         data = _HANDLER.load(fm, Loader=loader)

@@ -1215,3 +1215,22 @@ def test_parse_post_external_id_key_wins_and_is_not_meta():
     assert post.external_id == "notes.v2"
     assert "external_id" not in post.meta
     assert post.url == "http://finance.eastmoney.com/news/1,202112082206672930.html"
+
+
+_flat_value = st.one_of(
+    st.text(st.sampled_from(list("ab 1:#-\"'[]{}&*!|>%@`,?.~中文：“”\\\t")), max_size=12),
+    st.sampled_from(["yes", "no", "null", "~", "1.10", "12:30", "0x1F", ".inf", "2021-12-08 10:46:18",
+                     '"quoted"', '"a"b"', "'single'", "- item", "[a, b]"]),
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(st.sampled_from(["title", "date", "tags", "layout", "x-y"]), _flat_value), max_size=5))
+def test_flat_front_matter_agrees_with_yaml(pairs):
+    """The YAML-free fast path either declines or gives exactly what PyYAML gives."""
+    from newsarc.parse import _FastLoader, _HANDLER, _flat_front_matter, _jsonable
+
+    fm = "\n".join(f"{key}: {value}" for key, value in pairs)
+    fast = _flat_front_matter(fm)
+    if fast is None:
+        return
+    assert fast == (_jsonable(_HANDLER.load(fm, Loader=_FastLoader)) or {})
