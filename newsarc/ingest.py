@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,9 @@ from .store import Store
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
-CHUNK = 512
+CHUNK = 2048
+#: ... and at most this many bytes of files to read in a chunk
+CHUNK_BYTES = 16 << 20
 #: messages kept per kind (skipped, failed, warnings); beyond this they are only counted
 MAX_LISTED = 10_000
 
@@ -192,15 +195,26 @@ def _prepare_task(task: tuple[str, int, int, str | None, dt.tzinfo]) -> Prepared
     return prepare(*task)
 
 
-def _ignore_sigint() -> None:
+def _init_worker(parent: int) -> None:
     # Ctrl-C is handled once, by the parent, which stops the pool and rolls back cleanly
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the importer is gone: killed (SIGKILL, the OOM killer), it cannot
+    stop its workers, which would otherwise wait for work forever."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 #: seconds a worker may spend on one batch of files before it is taken as hung
 BATCH_TIMEOUT = 120.0
-#: files sent to a worker at a time
-BATCH = 16
+#: files sent to a worker at a time, and at most this many bytes of them (a bigger file goes
+#: alone): a worker holds a whole batch's results in memory, several times the files' size
+BATCH = 64
+BATCH_BYTES = 1 << 20
 
 
 class _Workers:
@@ -221,7 +235,10 @@ class _Workers:
 
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         return ProcessPoolExecutor(
-            self.count, mp_context=multiprocessing.get_context(method), initializer=_ignore_sigint
+            self.count,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     def _restart(self) -> None:
@@ -238,7 +255,7 @@ class _Workers:
     def map(self, tasks: list[tuple[Any, ...]]) -> Iterator[Prepared]:
         """Prepared files in the order of ``tasks``. They are submitted now, so they are parsed
         while the caller does something else (writes the previous chunk)."""
-        batches = [tasks[i : i + BATCH] for i in range(0, len(tasks), BATCH)]
+        batches = list(_batches(tasks))
         futures = [self.executor.submit(_prepare_batch, batch) for batch in batches]
         return self._results(batches, futures, self.executor)
 
@@ -282,15 +299,18 @@ def _prepare_batch(tasks: list[tuple[Any, ...]]) -> list[Prepared]:
     return [_prepare_task(task) for task in tasks]
 
 
-def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[Path]]:
-    chunk: list[Path] = []
-    for path in paths:
-        chunk.append(path)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _batches(tasks: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    """``tasks`` in batches of at most ``BATCH`` files and ``BATCH_BYTES`` bytes."""
+    batch: list[tuple[Any, ...]] = []
+    size = 0
+    for task in tasks:
+        if batch and (len(batch) == BATCH or size + task[1] > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(task)
+        size += task[1]
+    if batch:
+        yield batch
 
 
 class Importer:
@@ -330,42 +350,55 @@ class Importer:
         # Each chunk is written in one short transaction while the next one is being parsed:
         # no lock is held while parsing, so readers and other writers (another import,
         # maintenance) get their turn, and a crash loses at most the chunk being written.
+        files = iter_files(roots)
         done = 0
-        writing: tuple[Iterator[Prepared], int] | None = None
-        for chunk in _chunks(iter_files(roots), CHUNK):
-            parsing = self._start(chunk, pool)
-            if writing is not None:
-                done += self._finish(*writing)
-                if self.progress:
-                    self.progress(done, total)
-            writing = parsing
-        if writing is not None:
+        writing = self._start(files, pool)
+        while writing is not None:
+            parsing = self._start(files, pool)
             done += self._finish(*writing)
-        if self.progress:
-            self.progress(done, total)
+            if self.progress:
+                self.progress(done, total)
+            writing = parsing
 
-    def _start(self, paths: list[Path], pool: _Workers | None) -> tuple[Iterator[Prepared], int]:
-        """Look up a chunk of files and start parsing the new and changed ones."""
+    def _start(
+        self, files: Iterator[Path], pool: _Workers | None
+    ) -> tuple[Iterator[Prepared], int] | None:
+        """Look up the next chunk of ``files`` and start parsing the new and changed ones; None
+        when there are no files left. A chunk has at most ``CHUNK`` files and ``CHUNK_BYTES``
+        bytes to read, so that two chunks of results fit in memory whatever the files."""
         tasks = []
+        n = size = 0
         with self.store.snapshot():
-            for path in paths:
-                self.result.files += 1
-                spath = str(path)
-                try:
-                    st = path.stat()
-                except OSError as exc:
-                    self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
-                    continue
-                state = self.store.file_state(spath)
-                if state is not None and state[3] == "failed":
-                    state = None  # a file that failed is read again, even unchanged
-                if state is not None and state[:2] == (st.st_size, st.st_mtime_ns):
-                    self._unchanged(state[3])
-                    continue
-                known = state[2] if state is not None else None
-                tasks.append((spath, st.st_size, st.st_mtime_ns, known, self.tz))
+            for path in files:
+                n += 1
+                task = self._task(path)
+                if task is not None:
+                    tasks.append(task)
+                    size += task[1]
+                if n == CHUNK or size >= CHUNK_BYTES:
+                    break
+        if not n:
+            return None
         results = pool.map(tasks) if pool is not None and tasks else map(_prepare_task, tasks)
-        return results, len(paths)
+        return results, n
+
+    def _task(self, path: Path) -> tuple[str, int, int, str | None, dt.tzinfo] | None:
+        """What a worker needs to prepare a new or changed file; None for an unchanged one."""
+        self.result.files += 1
+        spath = str(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
+            return None
+        state = self.store.file_state(spath)
+        if state is not None and state[3] == "failed":
+            state = None  # a file that failed is read again, even unchanged
+        if state is not None and state[:2] == (st.st_size, st.st_mtime_ns):
+            self._unchanged(state[3])
+            return None
+        known = state[2] if state is not None else None
+        return (spath, st.st_size, st.st_mtime_ns, known, self.tz)
 
     def _finish(self, results: Iterator[Prepared], files: int) -> int:
         """Write a chunk's parsed files in one transaction; returns how many files it had."""
