@@ -30,7 +30,8 @@ def parse_tz(value: str) -> dt.tzinfo:
         return dt.timezone(-delta if sign == "-" else delta)
     try:
         return zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: with the tzdata package, a region name such as "Asia" is a folder in it
         raise UsageError(
             f"unknown time zone {value!r}: use an offset like +08:00 or a name like Asia/Shanghai"
         ) from None
