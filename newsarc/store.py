@@ -150,22 +150,35 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 def describe_error(exc: sqlite3.Error, path: Path | str) -> str:
     """A one-line message for an SQLite error on the archive at ``path``, saying what to do."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
     text = str(exc)
-    if "file is not a database" in text or "not a database" in text:
+    if name == "SQLITE_NOTADB" or "not a database" in text:
         return f"{path}: not a SQLite database (is --db pointing at the right file?)"
-    if "readonly" in text or "read-only" in text:
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return (
+            f"{path}: the archive file is damaged ({text}); restore it from a backup, "
+            "or import the posts again into a new archive"
+        )
+    if name == "SQLITE_READONLY_DIRECTORY":
+        return (
+            f"{path}: its folder is read-only, and SQLite needs to create files beside the "
+            "archive (-wal, -shm); make the folder writable or copy the archive elsewhere"
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
         return f"{path}: the archive is read-only; check the file's permissions"
-    if "locked" in text or "busy" in text:
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
         return (
             f"{path}: the archive is locked by another process (waited {busy_timeout():g} s); "
             "try again when it is done"
         )
-    if "disk" in text and "full" in text:
+    if name == "SQLITE_FULL" or ("disk" in text and "full" in text):
         return (
             f"{path}: the disk is full; free some space and run the command again "
             "(what was written before is complete)"
         )
-    if "unable to open" in text:
+    if name.startswith("SQLITE_IOERR"):
+        return f"{path}: {text} ({name}): is the disk full or failing, or a file size limit set?"
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
         return f"{path}: cannot open the archive ({text}); check the folder exists and is writable"
     return f"{path}: {text}"
 
@@ -346,12 +359,22 @@ class Store:
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         try:
             conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.OperationalError:
+            raise  # locked or read-only: the check could not run, which is not a finding
         except sqlite3.DatabaseError as exc:
             problems.append(f"full-text index: {exc}")
-        posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-        indexed = conn.execute("SELECT count(*) FROM posts_fts_docsize").fetchone()[0]
-        if posts != indexed:
-            problems.append(f"{posts:,} posts but {indexed:,} in the full-text index")
+        # FTS5 checks a contentless index only against itself: whether it has an entry for
+        # exactly the stored posts is newsarc's to check
+        unindexed = conn.execute(
+            "SELECT count(*) FROM posts WHERE id NOT IN (SELECT id FROM posts_fts_docsize)"
+        ).fetchone()[0]
+        if unindexed:
+            problems.append(f"{unindexed:,} posts are not in the full-text index")
+        stale = conn.execute(
+            "SELECT count(*) FROM posts_fts_docsize WHERE id NOT IN (SELECT id FROM posts)"
+        ).fetchone()[0]
+        if stale:
+            problems.append(f"{stale:,} entries in the full-text index are for no post")
         orphans = conn.execute(
             "SELECT count(*) FROM posts WHERE id NOT IN "
             "(SELECT post_id FROM files WHERE post_id IS NOT NULL)"
