@@ -396,7 +396,7 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         f"{result.imported:,} imported",
         f"{result.updated:,} updated",
         f"{result.unchanged:,} unchanged",
-        f"{result.duplicates:,} duplicates",
+        f"{result.duplicates:,} {'duplicate' if result.duplicates == 1 else 'duplicates'}",
         f"{result.n_skipped:,} skipped",
         f"{result.n_failed:,} failed",
     ]
@@ -405,12 +405,12 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
     head.append(f"  ({result.files:,} files in {result.seconds:.1f}s, {rate:,.0f} files/s)", style="dim")
     err.print(head)
     if result.newer_copies:
-        err.print(
-            Text(
-                f"{result.newer_copies:,} duplicates were newer copies of a stored post and replaced it "
-                "(the most recently modified file wins)."
-            )
+        copies = (
+            "1 duplicate was a newer copy of a stored post and replaced it"
+            if result.newer_copies == 1
+            else f"{result.newer_copies:,} duplicates were newer copies of stored posts and replaced them"
         )
+        err.print(Text(copies + " (the most recently modified file wins)."))
     for label, reasons, items, style in (
         ("skipped", result.skipped_reasons, result.skipped, "yellow"),
         ("failed", result.failed_reasons, result.failed, "red"),

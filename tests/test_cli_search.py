@@ -41,7 +41,7 @@ def imported(runner: CliRunner) -> None:
 def test_cli_import_summary_on_stderr(runner: CliRunner):
     result = run(runner, "import", str(EXAMPLES))
     assert result.stdout == ""
-    assert "12 imported" in result.stderr and "1 duplicates" in result.stderr
+    assert "12 imported" in result.stderr and "1 duplicate," in result.stderr
     again = run(runner, "import", str(EXAMPLES))
     assert "0 imported" in again.stderr and "13 unchanged" in again.stderr
 
