@@ -26,8 +26,8 @@ from .errors import NotAPost, PostError, UsageError
 from .dates import DEFAULT_TZ, format_date
 from .models import body_skeleton
 from .parse import parse_post
-from .read import read_file
-from .store import Store
+from .read import one_line, read_file
+from .store import Store, db_text
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
@@ -90,8 +90,9 @@ class ImportResult:
         return self.imported + self.updated
 
     def note(self, kind: str, path: str, message: str, reason: str = "") -> None:
-        """Count a skipped file, failure or warning, keeping its message while there is room
-        (a million messages would not fit the importer's flat memory)."""
+        """Count a skipped file, failure or warning, keeping its message (made one line, even
+        when a file name or an error holds line breaks) while there is room (a million
+        messages would not fit the importer's flat memory)."""
         listed = {"skipped": self.skipped, "failed": self.failed, "warning": self.warnings}[kind]
         if kind == "skipped":
             self.skipped_reasons[reason] += 1
@@ -100,7 +101,7 @@ class ImportResult:
         else:
             self.n_warnings += 1
         if len(listed) < MAX_LISTED:
-            listed.append((path, message))
+            listed.append((path, one_line(message)))
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -424,8 +425,8 @@ class Importer:
             result.unchanged += 1
             return
         if p.status in ("skipped", "failed"):
-            message = p.message or p.reason or p.status
-            if not message.startswith(p.path):
+            message = one_line(p.message or p.reason or p.status)
+            if not message.startswith(one_line(p.path)):
                 message = f"{p.path}: {message}"
             if p.status == "skipped":
                 result.note("skipped", p.path, message, p.reason or "not a post")
@@ -460,7 +461,7 @@ class Importer:
                 store.write_post(p.row, p.fts, post_id)
                 store.conn.execute(
                     "UPDATE files SET status = 'duplicate' WHERE post_id = ? AND path != ?",
-                    (post_id, p.path),
+                    (post_id, db_text(p.path)),
                 )
                 if known_here:
                     result.updated += 1

@@ -254,7 +254,12 @@ def _unreadable(path: Path, what: str) -> PostError:
     return _error(PostError, str(path), what, "unreadable")
 
 
+def one_line(text: str) -> str:
+    """``text`` for a one-line message: line breaks, control characters and a file name's
+    undecodable bytes (lone surrogates) written as Python escapes (``\\n``, ``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
 def _error(kind: type[PostError], name: str, what: str, reason: str) -> PostError:
     """``kind("<name>: <what>")``, on one line whatever the file name holds."""
-    shown = _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], name)
-    return kind(f"{shown}: {what}", reason=reason)
+    return kind(f"{one_line(name)}: {what}", reason=reason)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,24 @@ from .models import Post, body_blocks
 #: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
 INDEX_VERSION = "1"
 FTS_COLUMNS = ("title", "text", "category", "tags", "source")
+
+
+#: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def db_text(value: str) -> str:
+    """A path or article id as SQLite can store it (valid UTF-8). A file name's bytes that are
+    not UTF-8 (a GBK name unpacked from a zip) become ``\\xNN``: the same file gets the same
+    text each time, both when stored and when looked up."""
+    if _SURROGATE.search(value) is None:
+        return value
+    return _SURROGATE.sub(_escape_surrogate, value)
 
 
 def default_db_path() -> Path:
@@ -416,13 +435,17 @@ class Store:
     def find_post_by_external_id(self, external_id: str) -> tuple[int, str, int | None] | None:
         """(id, hash, source_mtime_ns) of the post with this article id, if any."""
         row = self.conn.execute(
-            "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?", (external_id,)
+            "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?",
+            (db_text(external_id),),
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
     def write_post(self, row: dict[str, Any], fts: tuple[str, ...], post_id: int | None) -> int:
         """Insert a new post (``post_id`` None) or replace an existing one. Call in a transaction."""
         conn = self.conn
+        row = {**row, "external_id": db_text(row["external_id"])}
+        if row.get("source_path") is not None:
+            row["source_path"] = db_text(row["source_path"])
         columns = list(row)
         if post_id is None:
             cur = conn.execute(
@@ -452,7 +475,8 @@ class Store:
     def file_state(self, path: str) -> tuple[int, int, str, str, int | None] | None:
         """(size, mtime_ns, hash, status, post_id) recorded for a file path, if seen before."""
         row = self.conn.execute(
-            "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?", (path,)
+            "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?",
+            (db_text(path),),
         ).fetchone()
         return tuple(row) if row else None  # type: ignore[return-value]
 
@@ -470,13 +494,14 @@ class Store:
         self.conn.execute(
             "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
             "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, datetime('now'))",
-            (path, post_id, size, mtime_ns, hash, status, reason),
+            (db_text(path), post_id, size, mtime_ns, hash, status, reason),
         )
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Same content, new mtime (a ``touch`` or a copy): remember the new stat."""
         self.conn.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+            (size, mtime_ns, db_text(path)),
         )
 
     # -- reading posts ---------------------------------------------------------------------------
@@ -538,7 +563,9 @@ class Store:
             row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(ref),)).fetchone()
             if row:
                 return int(row[0])
-        row = self.conn.execute("SELECT id FROM posts WHERE external_id = ?", (ref,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM posts WHERE external_id = ?", (db_text(ref),)
+        ).fetchone()
         if row:
             return int(row[0])
         candidates = [ref]
@@ -548,7 +575,8 @@ class Store:
             pass
         for candidate in candidates:
             row = self.conn.execute(
-                "SELECT post_id FROM files WHERE path = ? AND post_id IS NOT NULL", (candidate,)
+                "SELECT post_id FROM files WHERE path = ? AND post_id IS NOT NULL",
+                (db_text(candidate),),
             ).fetchone()
             if row:
                 return int(row[0])
@@ -593,13 +621,13 @@ class Filters:
         params: list[Any] = []
         if self.category is not None:
             where.append(f"{alias}.category = ?")
-            params.append(self.category)
+            params.append(db_text(self.category))
         if self.source is not None:
             where.append(f"{alias}.source = ?")
-            params.append(self.source)
+            params.append(db_text(self.source))
         if self.tag is not None:
             where.append(f"{alias}.id IN (SELECT post_id FROM post_tags WHERE tag = ?)")
-            params.append(self.tag)
+            params.append(db_text(self.tag))
         if self.since is not None:
             where.append(f"{alias}.date_utc >= ?")
             params.append(self.since)
