@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -261,13 +262,28 @@ class Store:
                 # FTS5's 4 KB leaf blobs in the page instead of in mostly empty overflow pages:
                 # about a third less disk than SQLite's default 4 KiB
                 conn.execute("PRAGMA page_size = 16384")
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self._migrate()
         # Foreign keys are declared (for sqlite-utils, Datasette) but not enforced: the importer
         # keeps them true itself, and enforcement made each files insert ~20x slower.
         if writable:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._check_index_version()
+
+    def _use_wal(self) -> None:
+        """Switch the archive to WAL. The switch needs the file to itself, and SQLite does not
+        wait for that (no busy timeout): when another process is creating the same archive at
+        this moment, it fails at once. So wait here, as long as the busy timeout."""
+        deadline = time.monotonic() + busy_timeout()
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _check_schema(self) -> int:
         """The schema version, or ``StoreError`` when this is not an archive newsarc can use."""
