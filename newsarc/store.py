@@ -223,6 +223,12 @@ class Store:
         if path.is_dir():
             raise StoreError(f"{path}: is a folder; --db takes the archive file's path")
         exists = path.exists()
+        if exists and not path.is_file():
+            # opening a pipe (--db <(…)) would wait for a writer forever
+            raise StoreError(
+                f"{path}: not a regular file (a pipe or a device?); --db takes the archive "
+                "file's path"
+            )
         if not exists and not create:
             raise StoreError(
                 f"{path}: no archive here yet; run 'newsarc import DIR' first (or pass --db)"

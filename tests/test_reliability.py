@@ -310,6 +310,32 @@ def test_sigkill_at_random_moments_loses_nothing(generated: Path, reference, tmp
     assert stored(db) == reference, f"seed {seed}: kills {kills}"
 
 
+def test_ctrl_c_during_import_stops_cleanly(generated: Path, reference, tmp_path: Path):
+    """Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it) mid-import: the
+    chunk being written is rolled back, the summary says so, exit 130, no traceback."""
+    db = tmp_path / "archive.db"
+    proc = subprocess.Popen(
+        [*KILLABLE_IMPORT, "--db", str(db), "import", str(generated)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        while proc.poll() is None and _posts_now(db) < 400:
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    assert "Traceback" not in stderr and "Interrupted" in stderr, stderr
+    assert 0 < assert_consistent(db) < len(reference)
+    assert newsarc("import", "-q", str(generated), db=db).returncode == 0
+    assert stored(db) == reference
+
+
 # -- concurrent use -------------------------------------------------------------------------------
 
 
@@ -551,6 +577,17 @@ def test_folder_as_database(runner: CliRunner, tmp_path: Path):
     result = runner.invoke(app, ["--db", str(tmp_path), "list"])
     assert result.exit_code == 2
     one_error_line(result.stderr, tmp_path, "is a folder")
+
+
+@pytest.mark.parametrize("args", [["list"], ["import", str(EXAMPLES)]], ids=["list", "import"])
+def test_pipe_or_device_as_database(tmp_path: Path, args):
+    """``--db <(…)`` is a pipe: opening it used to wait for a writer forever."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for db in (fifo, Path(os.devnull)):
+        result = newsarc(*args, db=db, timeout=30)
+        assert result.returncode == 2
+        one_error_line(result.stderr, db, "not a regular file (a pipe or a device?)")
 
 
 # -- permissions ----------------------------------------------------------------------------------
