@@ -750,3 +750,33 @@ def test_import_survives_link_loops_and_special_files(tmp_path: Path):
     names = {"self.md", "ping.md", "pong.md", "dangling.md", "zero.md", "fifo.md"}
     assert {Path(p).name for p in failed} == names
     assert assert_consistent(db) == 1
+
+
+def _make_older(db: Path) -> None:
+    """Turn ``db`` into an archive of schema version 2 (before m003), as an older newsarc left it."""
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
+    conn.execute("DELETE FROM _migrations WHERE name = 'm003_fts_hashsize'")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+
+def test_reading_an_older_archive_upgrades_it(archive: Path):
+    _make_older(archive)
+    result = newsarc("search", "央企", "--count", db=archive)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 0
+    conn = sqlite3.connect(archive)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    conn.close()
+
+
+def test_reading_an_older_read_only_archive_says_it_needs_writing(archive: Path, unprivileged):
+    _make_older(archive)
+    archive.chmod(0o444)
+    before = sha256(archive)
+    result = unprivileged("search", "央企", db=archive)
+    assert result.returncode == 2
+    one_error_line(result.stderr, archive, "made by an older newsarc and needs an upgrade")
+    assert sha256(archive) == before

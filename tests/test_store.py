@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from newsarc.cli import app
 from newsarc.ingest import Importer
 from newsarc.search import count
-from newsarc.store import MIGRATIONS, Store
+from newsarc.store import FTS_HASHSIZE, MIGRATIONS, Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -36,12 +36,15 @@ def test_store_migrates_an_older_archive(tmp_path: Path):
     with Store.open(db) as store:
         # pretend the archive predates m002: drop what it made and the record of it
         store.conn.execute("DROP INDEX idx_posts_catalog")
-        store.conn.execute("DELETE FROM _migrations WHERE name = 'm002_catalog_index'")
+        store.conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
+        store.conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
         store.conn.execute("PRAGMA user_version = 1")
     with Store.open(db) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         indexes = {r[1] for r in store.conn.execute("PRAGMA index_list(posts)")}
         assert "idx_posts_catalog" in indexes
+        hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
+        assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
 
 
 def test_store_missing_archive_is_not_created_for_reading(tmp_path: Path):
