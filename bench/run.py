@@ -43,7 +43,9 @@ TERMS = [
 ]
 
 
-def timed_peak(cmd: list[str], env: dict[str, str]) -> tuple[float, int, subprocess.CompletedProcess]:
+def timed_peak(
+    cmd: list[str], env: dict[str, str]
+) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run a command; (seconds, its peak RSS in MB via GNU time, or -1 without it, result)."""
     timer = ["/usr/bin/time", "-f", "PEAKKB %M"] if Path("/usr/bin/time").exists() else []
     started = time.perf_counter()
@@ -144,7 +146,9 @@ def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
     searches = []
     exact = oracle_check(db, [term for _, term in TERMS])
     for label, term in TERMS:
-        ours = median_time([*newsarc, "search", term, "--limit", "20", "--format", "jsonl"], runs, env)
+        ours = median_time(
+            [*newsarc, "search", term, "--limit", "20", "--format", "jsonl"], runs, env
+        )
         rg = median_time(["rg", "-l", "-F", term, str(posts)], runs) if shutil.which("rg") else None
         grep = median_time(["grep", "-rlF", term, str(posts)], max(1, runs // 2))
         hits = subprocess.run(
@@ -152,8 +156,16 @@ def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
         ).stdout.strip()
         inproc = in_process_search(db, term, runs * 3)
         searches.append(
-            {"label": label, "term": term, "hits": hits, "newsarc_s": ours, "inproc_s": inproc,
-             "rg_s": rg, "grep_s": grep, "exact": exact[term]}  # fmt: skip
+            {
+                "label": label,
+                "term": term,
+                "hits": hits,
+                "newsarc_s": ours,
+                "inproc_s": inproc,
+                "rg_s": rg,
+                "grep_s": grep,
+                "exact": exact[term],
+            }  # fmt: skip
         )
     row["search"] = searches
     row["list_s"] = median_time([*newsarc, "list", "--limit", "50", "--format", "jsonl"], runs, env)
@@ -185,7 +197,9 @@ def machine() -> str:
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        ).stdout.strip()
     except OSError:
         return "?"
 
@@ -239,7 +253,9 @@ def to_markdown(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000])
     parser.add_argument("--runs", type=int, default=5, help="repetitions per timing (median)")
     parser.add_argument("--seed", type=int, default=1)

@@ -6,7 +6,6 @@ Rich (``render``) is imported lazily, only when output goes to a person.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import sys
@@ -99,7 +98,10 @@ def root(
     """
     from .store import default_db_path
 
-    ctx.obj = {"db_path": db or default_db_path(), "plain": plain or bool(os.environ.get("NO_COLOR"))}
+    ctx.obj = {
+        "db_path": db or default_db_path(),
+        "plain": plain or bool(os.environ.get("NO_COLOR")),
+    }
 
 
 def _store(ctx: typer.Context, *, create: bool = False, readonly: bool = False) -> Any:
@@ -147,7 +149,9 @@ def _filters(
 # Options shared by list, search and export (defined once)
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category (exact).")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only posts with this tag (exact).")]
-SourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source, e.g. 中国经营网.")]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Only this source, e.g. 中国经营网.")
+]
 SinceOpt = Annotated[
     str | None, typer.Option("--since", help="From this date on: 2022, 2022-04, 2022-04-09.")
 ]
@@ -174,18 +178,24 @@ OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many 
 def import_(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path], typer.Argument(help="Post files or folders (searched recursively).", show_default=False)
+        list[Path],
+        typer.Argument(help="Post files or folders (searched recursively).", show_default=False),
     ],
     tz: Annotated[
         str | None,
-        typer.Option("--tz", help="Time zone for dates without one: +08:00 (default), UTC, Asia/Shanghai."),
+        typer.Option(
+            "--tz", help="Time zone for dates without one: +08:00 (default), UTC, Asia/Shanghai."
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every skipped file, failure and warning.")
     ] = False,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4).")
+        int | None,
+        typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4)."),
     ] = None,
 ) -> None:
     """Import posts: every file with YAML front matter, whatever its extension.
@@ -221,7 +231,8 @@ def import_(
 def search(
     ctx: typer.Context,
     query: Annotated[
-        list[str], typer.Argument(help="Search terms (see the query language below).", show_default=False)
+        list[str],
+        typer.Argument(help="Search terms (see the query language below).", show_default=False),
     ],
     category: CategoryOpt = None,
     tag: TagOpt = None,
@@ -234,8 +245,12 @@ def search(
     limit: LimitOpt = 20,
     offset: OffsetOpt = 0,
     fmt: FormatOpt = None,
-    count: Annotated[bool, typer.Option("--count", "-c", help="Print only the number of matches.")] = False,
-    text: Annotated[bool, typer.Option("--text", help="Include each post's full text in data formats.")] = False,
+    count: Annotated[
+        bool, typer.Option("--count", "-c", help="Print only the number of matches.")
+    ] = False,
+    text: Annotated[
+        bool, typer.Option("--text", help="Include each post's full text in data formats.")
+    ] = False,
 ) -> None:
     """Search posts. Every term matches wherever it occurs in the title or text, for any length,
     folding case, full/half width and traditional/simplified Chinese.
@@ -274,8 +289,16 @@ def search(
     elif fmt in (None, Format.table):
         for hit in result.hits:
             post = hit.post
-            cells = [str(post.id), post.date or "", post.source or post.category or "", post.title, hit.snippet]
-            sys.stdout.write("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells) + "\n")
+            cells = [
+                str(post.id),
+                post.date or "",
+                post.source or post.category or "",
+                post.title,
+                hit.snippet,
+            ]
+            sys.stdout.write(
+                "\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells) + "\n"
+            )
     else:
         records = (
             {**hit.post.to_record(with_text=text), "score": hit.score, "snippet": hit.snippet}
@@ -349,27 +372,34 @@ def list_(
       newsarc list --tag 东财滚动新闻 --format json --text
     Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
-    from .store import list_posts, order_clause
+    from .store import iter_list, list_posts, order_clause
 
     try:
         order_clause(sort)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     filters = _filters(category, tag, source, since, until)
+    with_text = text and fmt not in (None, Format.table, Format.ids)
     with _store(ctx, readonly=True) as store:
-        posts, total = list_posts(
-            store, filters, sort=sort, limit=None if all_ else limit, offset=offset,
-            text=text and fmt not in (None, Format.table, Format.ids),
-        )  # fmt: skip
-    if _people(ctx, fmt):
-        from . import render
+        posts: Iterable[Any]
+        if all_:  # streamed: a million posts are never in memory at once
+            posts, total = iter_list(store, filters, sort=sort, offset=offset, text=with_text)
+            shown = max(0, total - offset)
+        else:
+            posts, total = list_posts(
+                store, filters, sort=sort, limit=limit, offset=offset, text=with_text
+            )
+            shown = len(posts)
+        if _people(ctx, fmt):
+            from . import render
 
-        render.print_posts(posts, total, offset, plain=_plain(ctx, plain))
-    elif fmt in (None, Format.table):
-        _post_lines(posts)
-    else:
-        write_records((p.to_record(with_text=text) for p in posts), fmt, sys.stdout, tty=_is_tty())
-    if not posts:
+            render.print_posts(list(posts), total, offset, plain=_plain(ctx, plain))
+        elif fmt in (None, Format.table):
+            _post_lines(posts)
+        else:
+            records = (p.to_record(with_text=text) for p in posts)
+            write_records(records, fmt, sys.stdout, tty=_is_tty())
+    if not shown:
         if not _people(ctx, fmt):
             where = f" after the first {offset:,} (of {total:,})" if total else " match"
             typer.echo(f"newsarc: no posts{where}", err=True)
@@ -391,7 +421,8 @@ def show(
     fmt: Annotated[
         ShowFormat | None,
         typer.Option(
-            "--format", "-f",
+            "--format",
+            "-f",
             help="text, json (one record per line, with text), markdown or raw (the original "
             "file, byte for byte). Default: a formatted view on a terminal, text when piped.",
             show_default=False,
@@ -400,7 +431,8 @@ def show(
     highlight: Annotated[
         list[str] | None,
         typer.Option(
-            "--highlight", "-H",
+            "--highlight",
+            "-H",
             help="Highlight this term (search's folding: case, width, traditional/simplified) "
             "in the terminal view; repeatable; a query such as '芯片 OR 半导体' works too.",
             show_default=False,
@@ -514,7 +546,8 @@ def export(
     fmt: Annotated[
         ExportFormat,
         typer.Option(
-            "--format", "-f",
+            "--format",
+            "-f",
             help="jsonl, json, csv, markdown (one document), html (one self-contained page), "
             "jekyll (a folder of post files; needs --out), es-bulk (Elasticsearch _bulk body).",
         ),
@@ -522,7 +555,8 @@ def export(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o",
+            "--out",
+            "-o",
             help="Write to this file (a folder for jekyll) instead of stdout.",
             show_default=False,
         ),
@@ -533,7 +567,8 @@ def export(
     query: Annotated[
         str | None,
         typer.Option(
-            "--query", "-q",
+            "--query",
+            "-q",
             help="Only posts matching this search query (search's language and semantics).",
             show_default=False,
         ),
@@ -627,7 +662,8 @@ def stats(
     fmt: Annotated[
         Format | None,
         typer.Option(
-            "--format", "-f",
+            "--format",
+            "-f",
             help="table (bar charts on a terminal), json (one document), or jsonl, csv, tsv "
             "(rows: kind, name, posts). Piped without --format: tsv rows.",
             show_default=False,

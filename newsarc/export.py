@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 from .errors import UsageError
 from .models import Block, Post
-from .output import ExportFormat, Format, ShowFormat, clean, json_line, write_records
+from .output import ExportFormat, Format, clean, json_line, write_records
 from .store import Filters, Store, order_clause, where_clause
 
 #: posts read from the archive at a time
@@ -271,7 +271,9 @@ def post_html(post: Post) -> str:
         parts.append(f"<dt>{_esc(label)}</dt><dd>{shown}</dd>")
     parts.append("</dl>")
     parts.extend(
-        _block_html(block, image=lambda b: f'<p class="img">[{_esc(_image_label(b))}] {_link(b.src)}</p>')
+        _block_html(
+            block, image=lambda b: f'<p class="img">[{_esc(_image_label(b))}] {_link(b.src)}</p>'
+        )
         for block in body_blocks(post)
     )
     parts.append("</article>")

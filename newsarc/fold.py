@@ -33,7 +33,7 @@ def _load_t2s() -> dict[str, str]:
 
 
 class _FoldTable(dict[int, str]):
-    """A ``str.translate`` table that computes each character's folding the first time it is seen."""
+    """A ``str.translate`` table computing each character's folding the first time it is seen."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -124,7 +124,7 @@ def index_form(text: str) -> str:
 
 
 def match_phrase(folded_term: str) -> str:
-    """An FTS5 expression matching fields that contain ``folded_term`` (already folded, non-empty)."""
+    """An FTS5 expression matching fields containing ``folded_term`` (folded, non-empty)."""
     if len(folded_term) == 1:
         return f'"{encode_char(folded_term)}" *'
     return '"' + " ".join(grams(folded_term)[:-1]) + '"'

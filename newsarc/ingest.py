@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from .errors import NotAPost, PostError, UsageError
 from .dates import DEFAULT_TZ, format_date
+from .errors import NotAPost, PostError, UsageError
 from .models import body_skeleton
 from .parse import parse_post
 from .read import one_line, read_file
@@ -152,9 +152,11 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
     except Exception as exc:  # a parser bug must not stop the import; report it as a failure
         return _not_imported(
             path, size, mtime_ns, digest,
-            PostError(f"unexpected {type(exc).__name__}: {exc} (please report this)", "internal error"),
+            PostError(
+                f"unexpected {type(exc).__name__}: {exc} (please report this)", "internal error"
+            ),
         )  # fmt: skip
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     prepared.external_id = post.external_id
     prepared.warnings = post.warnings
     prepared.row = {

@@ -192,8 +192,12 @@ def _flat_front_matter(fm: str) -> dict[str, Any] | None:
             if not _QUOTED_SAFE.fullmatch(value):
                 return None
             data[m.group(1)] = value[1:-1]
-        elif _PLAIN_SAFE.fullmatch(value) and ": " not in value and " #" not in value \
-                and not value.endswith(":"):
+        elif (
+            _PLAIN_SAFE.fullmatch(value)
+            and ": " not in value
+            and " #" not in value
+            and not value.endswith(":")
+        ):
             # a plain scalar stays text unless one of YAML's implicit types claims it
             for tag, pattern in resolvers.get(value[0], ()):
                 if pattern.match(value) and tag != "tag:yaml.org,2002:str":

@@ -383,7 +383,9 @@ def import_progress(enabled: bool) -> Iterator[Any]:
 
     def update(done: int, total: int) -> None:
         elapsed = max(time.monotonic() - started, 1e-6)
-        progress.update(task, completed=done, total=total or None, rate=f"{done / elapsed:,.0f} files/s")
+        progress.update(
+            task, completed=done, total=total or None, rate=f"{done / elapsed:,.0f} files/s"
+        )
 
     with progress:
         yield update
@@ -402,13 +404,16 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
     ]
     rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
-    head.append(f"  ({result.files:,} files in {result.seconds:.1f}s, {rate:,.0f} files/s)", style="dim")
+    head.append(
+        f"  ({result.files:,} files in {result.seconds:.1f}s, {rate:,.0f} files/s)", style="dim"
+    )
     err.print(head)
     if result.newer_copies:
         copies = (
             "1 duplicate was a newer copy of a stored post and replaced it"
             if result.newer_copies == 1
-            else f"{result.newer_copies:,} duplicates were newer copies of stored posts and replaced them"
+            else f"{result.newer_copies:,} duplicates were newer copies of stored posts "
+            "and replaced them"
         )
         err.print(Text(copies + " (the most recently modified file wins)."))
     for label, reasons, items, style in (
@@ -437,11 +442,17 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
                 err.print(Text(f"  … and {more:,} more warnings", style="dim"))
         else:
             err.print(
-                Text(f"{result.n_warnings:,} warnings (recovered front matter, missing dates…); "
-                     "--verbose lists them", style="dim")  # fmt: skip
+                Text(
+                    f"{result.n_warnings:,} warnings (recovered front matter, missing dates…); "
+                    "--verbose lists them",
+                    style="dim",
+                )  # fmt: skip
             )
     if result.interrupted:
         err.print(
-            Text("Interrupted: every post written so far is complete; run the same import again "
-                 "to finish.", style="bold yellow")  # fmt: skip
+            Text(
+                "Interrupted: every post written so far is complete; run the same import again "
+                "to finish.",
+                style="bold yellow",
+            )  # fmt: skip
         )

@@ -82,7 +82,9 @@ def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
             tokens.append((char, char, None, False))
             i += 1
             continue
-        negated = char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] not in "()"
+        negated = (
+            char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] not in "()"
+        )
         if negated:
             i += 1
         field = None
@@ -95,7 +97,7 @@ def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
             while True:
                 if i >= n:
                     raise QueryError(
-                        f"unbalanced quote in {query!r}: close the phrase with \" or remove it"
+                        f'unbalanced quote in {query!r}: close the phrase with " or remove it'
                     )
                 if query[i] == '"':
                     if query.startswith('""', i):
@@ -140,7 +142,7 @@ class _Parser:
         while self.peek() == "OR":
             self.pos += 1
             if self.peek() in (None, ")", "OR", "AND"):
-                raise QueryError("OR needs a term on both sides (quote it to search for \"OR\")")
+                raise QueryError('OR needs a term on both sides (quote it to search for "OR")')
             children.append(self.and_expr())
         return children[0] if len(children) == 1 else Or(children)
 
@@ -175,7 +177,7 @@ class _Parser:
         if kind == ")":
             raise QueryError(f"unbalanced parenthesis in {self.query!r}: remove ')' or add '('")
         if kind in ("OR", "AND"):
-            raise QueryError(f"{kind} needs a term on both sides (quote it to search for \"{kind}\")")
+            raise QueryError(f'{kind} needs a term on both sides (quote it to search for "{kind}")')
         _, word, fieldname, negated = self.tokens[self.pos]
         self.pos += 1
         folded = fold(word)
@@ -287,7 +289,10 @@ def _matches_sql(
         return f"SELECT {columns} FROM {posts}" + (f" WHERE {where}" if where else ""), params
     if not where and not uses_posts:
         return f"SELECT {columns} FROM posts_fts WHERE posts_fts MATCH ?", [compiled.include]
-    sql = f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid WHERE posts_fts MATCH ?"
+    sql = (
+        f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid "
+        "WHERE posts_fts MATCH ?"
+    )
     return sql + (f" AND {where}" if where else ""), [compiled.include, *params]
 
 
@@ -322,7 +327,9 @@ def search(
         inner, params = _matches_sql(
             compiled, filters, "p.id AS id, NULL AS score, p.date_utc AS date_utc", uses_posts=True
         )
-        order = "date_utc ASC NULLS LAST, id" if sort == "date" else "date_utc DESC NULLS LAST, id DESC"
+        order = (
+            "date_utc ASC NULLS LAST, id" if sort == "date" else "date_utc DESC NULLS LAST, id DESC"
+        )
     sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
     rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
     total = rows[0][2] if rows else (count(store, query, filters) if offset else 0)

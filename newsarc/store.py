@@ -47,7 +47,7 @@ def db_text(value: str) -> str:
 
 
 def default_db_path() -> Path:
-    """``$NEWSARC_DB``, else ``$XDG_DATA_HOME/newsarc/archive.db`` (``~/.local/share`` by default)."""
+    """``$NEWSARC_DB``, else ``$XDG_DATA_HOME/newsarc/archive.db`` (``~/.local/share`` if unset)."""
     env = os.environ.get("NEWSARC_DB")
     if env:
         return Path(env).expanduser()
@@ -232,7 +232,9 @@ class Store:
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | None = None, *, create: bool = True, readonly: bool = False) -> Store:
+    def open(
+        cls, path: Path | None = None, *, create: bool = True, readonly: bool = False
+    ) -> Store:
         """Open (and create or migrate) the archive at ``path`` (default: ``default_db_path()``).
 
         ``create=False`` refuses to create a missing archive (read commands use that, so a typo
@@ -256,7 +258,9 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{path}: cannot create the archive's folder ({exc.strerror})") from None
+                raise StoreError(
+                    f"{path}: cannot create the archive's folder ({exc.strerror})"
+                ) from None
         try:
             conn = _connect(path, readonly=readonly and exists)
         except sqlite3.Error as exc:
@@ -497,7 +501,7 @@ class Store:
         return (row[0], row[1], row[2]) if row else None
 
     def write_post(self, row: dict[str, Any], fts: tuple[str, ...], post_id: int | None) -> int:
-        """Insert a new post (``post_id`` None) or replace an existing one. Call in a transaction."""
+        """Insert a new post (``post_id`` None) or replace an existing one, in a transaction."""
         conn = self.conn
         row = {**row, "external_id": db_text(row["external_id"])}
         if row.get("source_path") is not None:
@@ -505,7 +509,8 @@ class Store:
         columns = list(row)
         if post_id is None:
             cur = conn.execute(
-                f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                f"INSERT INTO posts ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
                 [row[c] for c in columns],
             )
             post_id = int(cur.lastrowid or 0)
@@ -605,10 +610,17 @@ class Store:
 
     def iter_posts(
         self, where: str = "", params: Sequence[Any] = (), order: str = "id", *,
-        text: bool = True, full: bool = False, batch: int = 500,
+        text: bool = True, full: bool = False, batch: int = 500, offset: int = 0,
     ) -> Iterator[Post]:  # fmt: skip
-        """Stream posts matching an SQL condition in ``order``, ``batch`` at a time (flat memory)."""
-        ids = [r[0] for r in self.conn.execute(f"SELECT id FROM posts {where} ORDER BY {order}", params)]
+        """Stream posts matching an SQL condition in ``order`` (skipping the first ``offset``),
+        ``batch`` at a time: memory holds their ids and one batch, whatever the archive size."""
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM posts {where} ORDER BY {order} LIMIT -1 OFFSET ?",
+                [*params, offset],
+            )
+        ]
         for start in range(0, len(ids), batch):
             yield from self.posts_by_ids(ids[start : start + batch], text=text, full=full)
 
@@ -639,7 +651,9 @@ class Store:
         return None
 
     def count(self, where: str = "", params: Iterable[Any] = ()) -> int:
-        return int(self.conn.execute(f"SELECT count(*) FROM posts {where}", list(params)).fetchone()[0])
+        return int(
+            self.conn.execute(f"SELECT count(*) FROM posts {where}", list(params)).fetchone()[0]
+        )
 
 
 def _row_to_post(row: Sequence[Any]) -> Post:
@@ -724,6 +738,17 @@ def order_clause(sort: str) -> str:
         raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}") from None
 
 
+def iter_list(
+    store: Store, filters: Filters | None = None, *, sort: str = "-date", offset: int = 0,
+    text: bool = False,
+) -> tuple[Iterator[Post], int]:  # fmt: skip
+    """Every selected post from ``offset`` on in ``sort`` order, streamed (``list --all``), and
+    how many posts the filters select in all."""
+    where, params = where_clause(filters)
+    total = store.count(where, params)
+    return store.iter_posts(where, params, order_clause(sort), text=text, offset=offset), total
+
+
 def list_posts(
     store: Store, filters: Filters | None = None, *, sort: str = "-date",
     limit: int | None = 50, offset: int = 0, text: bool = False,
@@ -735,9 +760,9 @@ def list_posts(
         [*params, -1 if limit is None else limit, offset],
     ).fetchall()
     posts = store.posts_by_ids([r[0] for r in rows], text=text)
-    if limit is not None and (len(posts) == limit or offset):
+    if offset or (limit is not None and len(posts) == limit):
         return posts, store.count(where, params)
-    return posts, offset + len(posts)
+    return posts, len(posts)
 
 
 @dataclass

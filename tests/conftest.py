@@ -13,7 +13,9 @@ EXAMPLES = REPO / "examples"
 
 
 @pytest.fixture(autouse=True)
-def isolated_archive(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_archive(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own NEWSARC_DB and XDG_DATA_HOME, so nothing touches a real archive."""
     home = tmp_path_factory.mktemp("home")
     db = home / "archive.db"

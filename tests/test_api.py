@@ -15,7 +15,9 @@ def test_readme_python_example_runs(tmp_path: Path):
     block = re.search(r"## Python API.*?```python\n(.*?)```", readme, re.S)
     assert block, "README has a Python API example"
     code = block.group(1).replace('Path("_posts")', f"Path({str(REPO / 'examples')!r})")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "国资委力推组建创新联合体" in result.stdout
 

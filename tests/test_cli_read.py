@@ -129,6 +129,23 @@ def test_list_limit_default_and_all(runner, imported, isolated_archive):
     assert len(run(runner, "list", "-f", "ids", "--all").stdout.split()) == 72
 
 
+@pytest.mark.parametrize("sort", ["-date", "date", "title", "id"])
+@pytest.mark.parametrize("offset", ["0", "5", "11", "12", "40"])
+def test_list_all_streams_the_same_posts_as_one_big_page(runner, imported, sort, offset):
+    """--all is streamed in batches; it must give exactly what an unlimited page would."""
+    from newsarc.store import iter_list, list_posts
+
+    with Store.open(imported, create=False) as store:
+        stream, total = iter_list(store, sort=sort, offset=int(offset))
+        assert not isinstance(stream, list)  # a generator, not a loaded list
+        page, page_total = list_posts(store, sort=sort, limit=None, offset=int(offset))
+        assert [p.id for p in stream] == [p.id for p in page] and total == page_total == 12
+    every = run(runner, "list", "-f", "ids", "--all", "--sort", sort, "--offset", offset, code=None)
+    expected = [str(p.id) for p in page]
+    assert every.stdout.split() == expected
+    assert every.exit_code == (0 if expected else 1)
+
+
 def test_list_csv_and_tsv(runner, imported):
     rows = list(csv.DictReader(io.StringIO(run(runner, "list", "-f", "csv", "-n", "2").stdout)))
     assert [r["id"] for r in rows] == ["1", "2"] and json.loads(rows[0]["tags"]) == ["东财滚动新闻"]

@@ -98,7 +98,9 @@ def test_cli_search_formats(runner: CliRunner, imported):
     assert all(json.loads(line)["id"] for line in lines)
     ids = run(runner, "search", "港股", "--format", "ids").stdout.split()
     assert ids == [str(json.loads(line)["id"]) for line in lines]
-    rows = list(csv.DictReader(io.StringIO(run(runner, "search", "港股", "--format", "csv").stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(run(runner, "search", "港股", "--format", "csv").stdout))
+    )
     assert [r["id"] for r in rows] == ids
     tsv = run(runner, "search", "港股", "--format", "tsv").stdout.splitlines()
     assert tsv[0].split("\t")[:3] == ["id", "external_id", "title"] and len(tsv) == len(ids) + 1
@@ -126,13 +128,17 @@ def test_cli_search_bad_query_exit_2(runner: CliRunner, imported, query: str):
 def test_cli_search_traditional_and_width_folding(runner: CliRunner, imported):
     simplified = run(runner, "search", "国资委", "--format", "ids").stdout
     assert simplified and run(runner, "search", "國資委", "--format", "ids").stdout == simplified
-    assert run(runner, "search", "ＨＦＯ－１２３４ＹＦ", "--format", "ids").stdout == run(
-        runner, "search", "hfo-1234yf", "--format", "ids"
-    ).stdout != ""
+    assert (
+        run(runner, "search", "ＨＦＯ－１２３４ＹＦ", "--format", "ids").stdout
+        == run(runner, "search", "hfo-1234yf", "--format", "ids").stdout
+        != ""
+    )
 
 
 def test_cli_search_filters(runner: CliRunner, imported):
-    april = run(runner, "search", "的", "--since", "2022-04", "--until", "2022-04", "--format", "jsonl").stdout
+    april = run(
+        runner, "search", "的", "--since", "2022-04", "--until", "2022-04", "--format", "jsonl"
+    ).stdout
     dates = [json.loads(line)["date"] for line in april.splitlines()]
     assert dates and all(d.startswith("2022-04") for d in dates)
     run(runner, "search", "的", "--since", "2031-01", code=1)
@@ -142,10 +148,24 @@ def test_cli_search_filters(runner: CliRunner, imported):
 
 
 def test_cli_search_sort_and_paging(runner: CliRunner, imported):
-    newest = run(runner, "search", "的", "--sort", "-date", "--format", "jsonl", "--limit", "100").stdout
+    newest = run(
+        runner, "search", "的", "--sort", "-date", "--format", "jsonl", "--limit", "100"
+    ).stdout
     dates = [json.loads(line)["date"] for line in newest.splitlines()]
     assert dates == sorted(dates, reverse=True)
-    page = run(runner, "search", "的", "--sort", "-date", "--format", "ids", "--limit", "2", "--offset", "1").stdout
+    page = run(
+        runner,
+        "search",
+        "的",
+        "--sort",
+        "-date",
+        "--format",
+        "ids",
+        "--limit",
+        "2",
+        "--offset",
+        "1",
+    ).stdout
     assert page.split() == [str(json.loads(line)["id"]) for line in newest.splitlines()[1:3]]
     run(runner, "search", "的", "--sort", "sideways", code=2)
 

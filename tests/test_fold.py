@@ -52,9 +52,13 @@ def test_grams_escape_separators_to_token_characters():
 
 def _matches(doc: str, term: str) -> bool:
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE f USING fts5(t, content='', tokenize='unicode61 remove_diacritics 0')")
+    db.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(t, content='', tokenize='unicode61 remove_diacritics 0')"
+    )
     db.execute("INSERT INTO f(rowid, t) VALUES (1, ?)", (index_form(doc),))
-    return bool(db.execute("SELECT rowid FROM f WHERE f MATCH ?", (match_phrase(fold(term)),)).fetchall())
+    return bool(
+        db.execute("SELECT rowid FROM f WHERE f MATCH ?", (match_phrase(fold(term)),)).fetchall()
+    )
 
 
 def test_match_phrase_any_length_through_fts5():

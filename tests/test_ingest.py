@@ -66,7 +66,9 @@ def test_import_changed_file_is_updated(tmp_path: Path, posts_dir: Path):
     with Store.open(tmp_path / "a.db") as store:
         run(store, posts_dir)
         target = posts_dir / "2021-12-08-202112082206703990.md"
-        target.write_text(target.read_text(encoding="utf-8").replace("FF表示", "FF再次表示"), encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8").replace("FF表示", "FF再次表示"), encoding="utf-8"
+        )
         os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
         result = run(store, posts_dir)
         assert result.updated == 1
@@ -131,7 +133,9 @@ def test_import_skips_non_posts_and_reports_failures(tmp_path: Path, corpus: Pat
     (folder / "README.md").write_text("# just notes\n", encoding="utf-8")
     (folder / "empty.md").write_bytes(b"")
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    (folder / "unclosed.md").write_text("---\ntitle: x\n\nbody without a closing line\n", encoding="utf-8")
+    (folder / "unclosed.md").write_text(
+        "---\ntitle: x\n\nbody without a closing line\n", encoding="utf-8"
+    )
     (folder / ".hidden.md").write_text("---\ntitle: hidden\n---\nx\n", encoding="utf-8")
     with Store.open(tmp_path / "a.db") as store:
         result = run(store, folder)
@@ -162,7 +166,7 @@ def test_import_broken_yaml_title_is_recovered(tmp_path: Path):
 def test_import_encodings_are_decoded(tmp_path: Path):
     folder = tmp_path / "in"
     folder.mkdir()
-    text = "---\ntitle: \"国资委力推组建创新联合体\"\ndate: 2022-04-09\n---\n\n中央企业联合攻关。\n"
+    text = '---\ntitle: "国资委力推组建创新联合体"\ndate: 2022-04-09\n---\n\n中央企业联合攻关。\n'
     (folder / "gbk-1000000000001.md").write_bytes(text.encode("gb18030"))
     (folder / "bom-1000000000002.md").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     (folder / "u16-1000000000003.md").write_bytes(text.encode("utf-16"))

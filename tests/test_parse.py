@@ -1224,10 +1224,15 @@ _flat_value = st.one_of(
 )  # fmt: skip
 
 
-@given(st.lists(st.tuples(st.sampled_from(["title", "date", "tags", "layout", "x-y"]), _flat_value), max_size=5))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["title", "date", "tags", "layout", "x-y"]), _flat_value),
+        max_size=5,
+    )
+)
 def test_flat_front_matter_agrees_with_yaml(pairs):
     """The YAML-free fast path either declines or gives exactly what PyYAML gives."""
-    from newsarc.parse import _FastLoader, _HANDLER, _flat_front_matter, _jsonable
+    from newsarc.parse import _HANDLER, _FastLoader, _flat_front_matter, _jsonable
 
     fm = "\n".join(f"{key}: {value}" for key, value in pairs)
     fast = _flat_front_matter(fm)

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from newsarc.dates import period_bound
 from newsarc.errors import QueryError
 from newsarc.fold import fold
 from newsarc.ingest import Importer
 from newsarc.search import compile_query, count, make_snippet, parse_query, search
 from newsarc.store import Filters, Store
-from newsarc.dates import period_bound
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,13 @@ def test_search_random_substrings_equal_oracle(archive: Store, docs, data):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(term=st.text(st.sampled_from(list("央企芯片国资委创新联合体港股钛的了 AaBb0159-/%.：（）國")), min_size=1, max_size=5))
+@given(
+    term=st.text(
+        st.sampled_from(list("央企芯片国资委创新联合体港股钛的了 AaBb0159-/%.：（）國")),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_search_random_terms_equal_oracle(archive: Store, docs, term: str):
     assume(fold(term))
     assert ids(archive, phrase(term)) == oracle(docs, term)
@@ -132,8 +138,12 @@ def test_search_field_filters(archive: Store, docs):
     title_hits = {i for i, (title, _) in docs.items() if "港股" in fold(title)}
     assert ids(archive, "title:港股") == title_hits
     rows = archive.conn.execute("SELECT id, category, source, tags FROM posts").fetchall()
-    assert ids(archive, "category:zhongguojingyingwang") == {r[0] for r in rows if r[1] == "zhongguojingyingwang"}
-    assert ids(archive, "source:中国经营网") == {r[0] for r in rows if r[2] and "中国经营网" in r[2]}
+    assert ids(archive, "category:zhongguojingyingwang") == {
+        r[0] for r in rows if r[1] == "zhongguojingyingwang"
+    }
+    assert ids(archive, "source:中国经营网") == {
+        r[0] for r in rows if r[2] and "中国经营网" in r[2]
+    }
     assert ids(archive, "tag:站长") == {r[0] for r in rows if "站长" in r[3]}
 
 
@@ -144,20 +154,39 @@ def test_search_options_filters(archive: Store):
     april = {r[0] for r in rows if r[1] is not None and since <= r[1] < until}
     assert april
     assert ids(archive, "-zzzz", Filters(since=since, until=until)) == april
-    assert ids(archive, "-zzzz", Filters(category="sitenews")) == {r[0] for r in rows if r[2] == "sitenews"}
-    assert ids(archive, "-zzzz", Filters(source="上海证券报")) == {r[0] for r in rows if r[3] == "上海证券报"}
+    assert ids(archive, "-zzzz", Filters(category="sitenews")) == {
+        r[0] for r in rows if r[2] == "sitenews"
+    }
+    assert ids(archive, "-zzzz", Filters(source="上海证券报")) == {
+        r[0] for r in rows if r[3] == "上海证券报"
+    }
 
 
 @pytest.mark.parametrize(
     "query",
-    ['"unbalanced', "(a", "a)", "a OR", "OR a", "AND", "NOT", "()", '""', "\u200b", "a OR -b", "(a -b) OR -c"],
+    [
+        '"unbalanced',
+        "(a",
+        "a)",
+        "a OR",
+        "OR a",
+        "AND",
+        "NOT",
+        "()",
+        '""',
+        "\u200b",
+        "a OR -b",
+        "(a -b) OR -c",
+    ],
 )
 def test_search_bad_queries_raise_query_error(archive: Store, query: str):
     with pytest.raises(QueryError):
         search(archive, query)
 
 
-@pytest.mark.parametrize("query", ["NEAR(a b)", "a*", "^a", "a:b", "title:", '"a""b"', "{x}", "'", "a - b"])
+@pytest.mark.parametrize(
+    "query", ["NEAR(a b)", "a*", "^a", "a:b", "title:", '"a""b"', "{x}", "'", "a - b"]
+)
 def test_search_fts5_syntax_is_plain_text(archive: Store, docs, query: str):
     node = parse_query(query)
     assert node is not None
