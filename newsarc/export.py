@@ -436,14 +436,20 @@ def _jk_line(line: str, table: dict[int, str] = _JK_ESCAPES) -> str:
     return escaped
 
 
+def _jk_summary(post: Post) -> tuple[list[str], list[Block]]:
+    """The start of a Jekyll body: the summary as a ``> `` digest (the importer reads a leading
+    digest back as the summary), and the body's blocks left to write after it."""
+    blocks = body_blocks(post)
+    if not post.summary:
+        return [], blocks
+    if blocks and blocks[0].type == "quote" and blocks[0].text == post.summary:
+        blocks = blocks[1:]
+    return ["\n".join("> " + _jk_line(line) for line in post.summary.split("\n"))], blocks
+
+
 def _jekyll_markdown(post: Post) -> str:
     """The body as Markdown the importer reads back block for block."""
-    blocks = body_blocks(post)
-    out = []
-    if post.summary:
-        out.append("\n".join("> " + _jk_line(line) for line in post.summary.split("\n")))
-        if blocks and blocks[0].type == "quote" and blocks[0].text == post.summary:
-            blocks = blocks[1:]
+    out, blocks = _jk_summary(post)
     for block in blocks:
         if block.type == "h":
             out.append("## " + _jk_line(block.text, _JK_HEADING_ESCAPES))
@@ -463,12 +469,7 @@ def _jekyll_markdown(post: Post) -> str:
 def _jekyll_html(post: Post) -> str:
     """The body as HTML, for the few posts Markdown cannot carry (a quote that is not the
     summary opening the body, image text with brackets). The summary stays a ``> `` digest."""
-    blocks = body_blocks(post)
-    out = []
-    if post.summary:
-        out.append("\n".join("> " + _jk_line(line) for line in post.summary.split("\n")))
-        if blocks and blocks[0].type == "quote" and blocks[0].text == post.summary:
-            blocks = blocks[1:]
+    out, blocks = _jk_summary(post)
     out.extend(_block_html(block, image=_img_tag) for block in blocks)
     return "\n\n".join(out)
 
