@@ -404,9 +404,8 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
     ]
     rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
-    head.append(
-        f"  ({result.files:,} files in {result.seconds:.1f}s, {rate:,.0f} files/s)", style="dim"
-    )
+    seconds = f"{result.seconds:.2f}" if result.seconds < 1 else f"{result.seconds:,.1f}"
+    head.append(f"  ({result.files:,} files in {seconds}s, {rate:,.0f} files/s)", style="dim")
     err.print(head)
     if result.newer_copies:
         copies = (
