@@ -235,7 +235,7 @@ def _link(url: str | None) -> str:
     return f'<a href="{_esc(href)}" rel="noopener noreferrer nofollow">{_esc(url)}</a>'
 
 
-def _image_label(block: Block) -> str:
+def _image_name(block: Block) -> str:
     return "image" + (": " + block.alt if block.alt else "")
 
 
@@ -272,7 +272,7 @@ def post_html(post: Post) -> str:
     parts.append("</dl>")
     parts.extend(
         _block_html(
-            block, image=lambda b: f'<p class="img">[{_esc(_image_label(b))}] {_link(b.src)}</p>'
+            block, image=lambda b: f'<p class="img">[{_esc(_image_name(b))}] {_link(b.src)}</p>'
         )
         for block in body_blocks(post)
     )

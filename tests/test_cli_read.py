@@ -288,6 +288,14 @@ def test_show_terminal_view(runner, imported, terminal):
     assert "length    " in plain and "file      " in plain
 
 
+def test_show_text_keeps_image_placeholders_with_their_url(runner, imported):
+    """Piped text is the same reading as the terminal view: an image is a labelled line with
+    its URL, in the place it had in the body."""
+    out = run(runner, "show", "1", "-f", "text").stdout
+    image = "[image: Image] https://dfscdn.dfcfw.com/download/D24676903417074885805_w800h555.jpg"
+    assert f"\n\n{image}\n\n" in out
+
+
 def test_show_terminal_table_block(runner, isolated_archive, terminal):
     from newsarc.models import Block
 
