@@ -4,7 +4,7 @@ For each N it grows N posts from the real corpus (bench/generate.py, determinist
 then measures whole processes side by side in one run, so ratios hold on a noisy machine:
 
     python bench/run.py 10000 100000            # sizes to run
-    python bench/run.py 100000 --runs 7 --md bench/RESULTS.md
+    python bench/run.py 100000 --runs 7 --md bench/out/results.md
 
 Needs ripgrep (`rg`) and GNU grep on PATH for the peer columns. Work files go to bench/out/.
 """
