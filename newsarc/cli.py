@@ -167,7 +167,7 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=0, help="At most this many posts.")]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many posts.")]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many posts first.")]
 
 
@@ -232,7 +232,7 @@ def search(
     ctx: typer.Context,
     query: Annotated[
         list[str],
-        typer.Argument(help="Search terms (see the query language below).", show_default=False),
+        typer.Argument(help="Search terms (the query language is above).", show_default=False),
     ],
     category: CategoryOpt = None,
     tag: TagOpt = None,
@@ -305,7 +305,11 @@ def search(
             for hit in result.hits
         )
         write_records(records, fmt, sys.stdout, tty=_is_tty())
-    if not result.hits and result.total == 0:
+    if not result.hits:
+        if result.total and not _people(ctx, fmt):
+            typer.echo(
+                f"newsarc: no posts after the first {offset:,} (of {result.total:,})", err=True
+            )
         raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
@@ -506,6 +510,19 @@ def _write_post(store: Any, post: Any, fmt: ShowFormat, *, first: bool, tty: boo
         sys.stdout.write(("" if first else "\n" + "=" * 40 + "\n\n") + fix(post_text(post)))
 
 
+def _encodings_of(raw: str, encoding: str) -> Iterator[bytes]:
+    """The bytes ``raw`` may have had in its file, most likely first: in ``encoding``, or for a
+    UTF-16/32 file with a byte-order mark, in either byte order (Python writes the machine's)."""
+    candidates = [(raw, encoding), (raw, "utf-8-sig"), (raw, "utf-8")]
+    if encoding in ("utf-16", "utf-32"):
+        candidates += [("\ufeff" + raw, f"{encoding}-{order}") for order in ("be", "le")]
+    for text, codec in candidates:
+        try:
+            yield text.encode(codec)
+        except (LookupError, UnicodeError):
+            continue
+
+
 def _write_raw(source: tuple[str, str | None, str] | None, tty: bool) -> None:
     """The original file: its exact bytes when the stored text and encoding reproduce them
     (checked against the file's hash), else the stored text as UTF-8."""
@@ -518,11 +535,7 @@ def _write_raw(source: tuple[str, str | None, str] | None, tty: bool) -> None:
         sys.stdout.write(clean(raw))
         return
     data = raw.encode("utf-8")
-    for candidate in dict.fromkeys([encoding or "utf-8", "utf-8-sig", "utf-8"]):
-        try:
-            encoded = raw.encode(candidate)
-        except (LookupError, UnicodeError):
-            continue
+    for encoded in _encodings_of(raw, encoding or "utf-8"):
         if hashlib.sha256(encoded).hexdigest() == digest:
             data = encoded
             break

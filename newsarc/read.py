@@ -26,8 +26,8 @@ MAX_BYTES = 64 * 1024 * 1024
 #: how much of the start of a file the binary and UTF-16 heuristics look at (as git does)
 _HEAD = 8192
 #: (mark, codec, label): UTF-32 LE first, as its mark starts with UTF-16 LE's. The codecs remove
-#: the mark themselves, and ``text.encode(label)`` gives back the original bytes (for UTF-16/32
-#: on a little-endian machine, where Python writes LE), which ``show -f raw`` relies on.
+#: the mark themselves; ``show -f raw`` gives back the original bytes by encoding the text in
+#: ``label`` (for UTF-16/32 in either byte order), checked against the file's hash.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32", "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32", "utf-32"),

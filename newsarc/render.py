@@ -137,7 +137,14 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
     """``newsarc search`` on a terminal: a numbered list with titles, metadata and snippets."""
     out = console(plain=plain)
     if not result.hits:
-        out.print(Text(f"No posts match {clean(query)!r}.", style="yellow"))
+        if result.total:
+            message = (
+                f"No posts after the first {offset:,} "
+                f"(of {result.total:,} matching {clean(query)!r})."
+            )
+        else:
+            message = f"No posts match {clean(query)!r}."
+        out.print(Text(message, style="yellow"))
         return
     for hit in result.hits:
         post = hit.post

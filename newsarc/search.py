@@ -68,7 +68,8 @@ _FIELD_PREFIX = re.compile(r"(\w+):(?=[^\s()])")
 def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
     """Tokens: (kind, text, field, negated); kind is '(', ')', 'OR', 'AND', 'NOT' or 'term'.
 
-    A term runs to the next space or parenthesis; a leading ``-`` excludes it; ``field:`` names
+    A term runs to the next space or parenthesis; a leading ``-`` excludes it (or the group it
+    opens: ``-(a OR b)``); ``field:`` names
     a field; ``"…"`` is a phrase in which spaces and parentheses are plain (``""`` is a quote).
     """
     tokens: list[tuple[str, str, str | None, bool]] = []
@@ -80,6 +81,10 @@ def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
             continue
         if char in "()":
             tokens.append((char, char, None, False))
+            i += 1
+            continue
+        if query.startswith("-(", i):  # -(a OR b) is NOT (a OR b)
+            tokens.append(("NOT", "-", None, False))
             i += 1
             continue
         negated = (

@@ -238,7 +238,17 @@ def test_show_raw_is_byte_exact(runner, imported):
 
 
 @pytest.mark.parametrize(
-    "encoding, prefix", [("gb18030", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")]
+    "encoding, prefix",
+    [
+        ("gb18030", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16", b""),  # with the machine's byte-order mark
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
+        ("utf-16-le", b""),  # no mark: recognised by its NULs
+        ("utf-16-be", b""),
+    ],
 )
 def test_show_raw_keeps_the_original_encoding(runner, tmp_path, encoding, prefix):
     text = "---\r\ntitle: 编码测试\r\ndate: 2022-01-01\r\n---\r\n\r\n中文正文。\r\n"

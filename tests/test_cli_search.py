@@ -170,6 +170,32 @@ def test_cli_search_sort_and_paging(runner: CliRunner, imported):
     run(runner, "search", "的", "--sort", "sideways", code=2)
 
 
+def test_cli_search_offset_past_the_end_is_nothing_found(
+    runner: CliRunner, imported, monkeypatch: pytest.MonkeyPatch
+):
+    """Like list: a page past the end exits 1 (paging loops stop on it) and says how many
+    matched, so it is not mistaken for no match at all."""
+    total = int(run(runner, "search", "港股", "--count").stdout)
+    piped = run(runner, "search", "港股", "--offset", str(total), code=1)
+    assert piped.stdout == "" and f"(of {total})" in piped.stderr
+    last = run(runner, "search", "港股", "--offset", str(total - 1), "-f", "ids").stdout.split()
+    assert len(last) == 1
+    from newsarc import cli
+
+    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setenv("COLUMNS", "120")
+    shown = run(runner, "--plain", "search", "港股", "--offset", "100", code=1).stdout
+    assert f"No posts after the first 100 (of {total} matching '港股')." in shown
+    assert "No posts match" not in shown
+
+
+@pytest.mark.parametrize("command", ["search", "list"])
+def test_cli_limit_zero_is_a_usage_error(runner: CliRunner, imported, command: str):
+    args = [command, "港股"] if command == "search" else [command]
+    result = run(runner, *args, "--limit", "0", code=2)
+    assert "--limit" in result.stderr
+
+
 def test_cli_search_plain_lines_when_piped(runner: CliRunner, imported):
     out = run(runner, "search", "创新联合体").stdout
     fields = out.rstrip("\n").split("\t")

@@ -128,6 +128,12 @@ def test_search_and_or_not(archive: Store, docs):
     assert ids(archive, "港股 -涨") == a - b
     assert ids(archive, "港股 NOT 涨") == a - b
     assert ids(archive, "(港股 OR 茅台) 涨") == (a | oracle(docs, "茅台")) & b
+    c = oracle(docs, "茅台")
+    assert ids(archive, "涨 -(港股 OR 茅台)") == b - (a | c) != set()
+    assert ids(archive, "涨 NOT (港股 OR 茅台)") == b - (a | c)
+    assert ids(archive, "涨 -(港股)") == b - a
+    assert ids(archive, "-(港股 OR 涨)") == set(docs) - (a | b)
+    assert ids(archive, '"-(港股)"') == oracle(docs, "-(港股)")  # quoted: plain text
 
 
 def test_search_only_exclusions_select_the_rest(archive: Store, docs):
