@@ -19,15 +19,26 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ExitStatus, NewsarcError, NotFoundError, UsageError
+from .models import count_of
 from .output import ExportFormat, Format, ShowFormat, clean, to_json, write_records
 
 
 class NewsarcGroup(TyperGroup):
-    """Translates newsarc's errors (and SQLite's) into a one-line message and an exit code."""
+    """Translates newsarc's errors (and SQLite's, and click's usage errors) into a one-line
+    message and an exit code."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # the options before the command: `newsarc --bogus`
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            _usage_error(exc)
+            raise  # not reached
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options: `newsarc list --limit x`
+            _usage_error(exc)
         except NewsarcError as exc:
             _fail(str(exc), exc.exit_status)
         except sqlite3.Error as exc:
@@ -42,6 +53,14 @@ class NewsarcGroup(TyperGroup):
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    """click's usage error as one line, pointing at the command's --help."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc  # `newsarc` alone shows the help
+    command = exc.ctx.command_path if exc.ctx else "newsarc"
+    _fail(f"{exc.format_message().rstrip('.')} (see '{command} --help')", ExitStatus.USAGE)
 
 
 def _fail(message: str, code: int) -> None:
@@ -188,7 +207,8 @@ def import_(
         ),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar or summary; only files that failed."),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every skipped file, failure and warning.")
@@ -216,8 +236,10 @@ def import_(
 
     with _store(ctx, create=True) as store, render.import_progress(show_progress) as progress:
         result = Importer(store, tz=zone, workers=workers, progress=progress).run(paths)
-    if not quiet or result.n_failed:
+    if not quiet:
         render.print_import_summary(result, verbose=verbose)
+    elif result.n_failed:
+        render.print_import_failures(result, verbose=verbose)
     if result.interrupted:
         raise typer.Exit(130)
     if result.n_failed:
@@ -467,10 +489,12 @@ def show(
             terms += compile_query(query).terms
     tty = _is_tty()
     missing: list[str] = []
+    given = [0]  # how many references were read (stdin may hold millions)
     with _store(ctx, readonly=True) as store:
 
         def posts() -> Iterator[Any]:
             for ref in _refs(refs):
+                given[0] += 1
                 post_id = store.resolve(ref)
                 found = store.posts_by_ids([post_id], full=True) if post_id is not None else []
                 if not found:
@@ -484,6 +508,8 @@ def show(
         else:
             for n, post in enumerate(posts()):
                 _write_post(store, post, fmt or ShowFormat.text, first=n == 0, tty=tty)
+    if not given[0]:  # `-` and an empty stdin: an empty search upstream, say
+        raise NotFoundError("no post ids on stdin")
     if missing:
         listed = ", ".join(repr(ref) for ref in missing[:5])
         more = f" and {len(missing) - 5:,} more" if len(missing) > 5 else ""
@@ -653,8 +679,7 @@ def export(
             with output_file(out, force=force) as stream:
                 n = write_export(store, selection, fmt, stream, index=index)
     if out is not None and not quiet:
-        posts = "post" if n == 1 else "posts"
-        typer.echo(f"exported {n:,} {posts} to {clean(str(out))} ({fmt.value})", err=True)
+        typer.echo(f"exported {count_of(n, 'post')} to {clean(str(out))} ({fmt.value})", err=True)
     if n == 0:
         typer.echo("newsarc: no posts selected", err=True)
         raise typer.Exit(ExitStatus.NOT_FOUND)
@@ -748,24 +773,28 @@ def maintenance(
     """Check and compact the archive: integrity checks, full-text index merge, VACUUM.
 
     Imports keep the index in good shape as they go; run this after very large imports or
-    deletions to make the file smaller and searches a little faster.
+    many updates to make the file smaller and searches a little faster.
 
     \b
     Examples:
       newsarc maintenance --check
       newsarc maintenance --vacuum
     """
+    done = []
     with _store(ctx) as store:
         if not check:
             if rebuild:
-                store.rebuild_index()
+                done.append(f"index rebuilt from {count_of(store.rebuild_index(), 'post')}")
             store.optimize(vacuum=vacuum)
+            done.append("index optimized")
+            if vacuum:
+                done.append("file rewritten without free pages")
         problems = store.check()
     for problem in problems:
         typer.echo(f"newsarc: problem: {problem}", err=True)
     if problems:
         raise typer.Exit(ExitStatus.PARTIAL)
-    typer.echo("archive ok" + ("" if check else ", index optimized"), err=True)
+    typer.echo(", ".join(["archive ok", *done]), err=True)
 
 
 def main() -> None:

@@ -132,3 +132,8 @@ class Post:
             record["text"] = self.text
         record["paths"] = self.paths
         return record
+
+
+def count_of(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with the noun in the right number: ``1 post``, ``2 posts``, ``1,024 copies``."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .models import count_of
 from .output import clean
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
     shown_to = offset + len(result.hits)
     out.print(
         Text(
-            f"\n{result.total:,} {'post matches' if result.total == 1 else 'posts match'}; "
+            f"\n{count_of(result.total, 'post matches', 'posts match')}; "
             f"showing {offset + 1:,}–{shown_to:,}.",
             style="bold",
         )
@@ -398,6 +399,17 @@ def import_progress(enabled: bool) -> Iterator[Any]:
         yield update
 
 
+def print_import_failures(result: ImportResult, *, verbose: bool, limit: int = 10) -> None:
+    """``import --quiet``: nothing but the files that could not be imported, one line each."""
+    err = console(sys.stderr)
+    shown = result.failed if verbose else result.failed[:limit]
+    for _, message in shown:
+        err.print(Text(clean(message), style="red"))
+    if len(shown) < result.n_failed:
+        hint = "" if verbose else " (--verbose lists them)"
+        err.print(Text(f"… and {count_of(result.n_failed - len(shown), 'more failure')}{hint}"))
+
+
 def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10) -> None:
     """The end-of-import summary, on stderr (stdout stays free for data)."""
     err = console(sys.stderr)
@@ -405,14 +417,15 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         f"{result.imported:,} imported",
         f"{result.updated:,} updated",
         f"{result.unchanged:,} unchanged",
-        f"{result.duplicates:,} {'duplicate' if result.duplicates == 1 else 'duplicates'}",
+        count_of(result.duplicates, "duplicate"),
         f"{result.n_skipped:,} skipped",
         f"{result.n_failed:,} failed",
     ]
     rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
     seconds = f"{result.seconds:.2f}" if result.seconds < 1 else f"{result.seconds:,.1f}"
-    head.append(f"  ({result.files:,} files in {seconds}s, {rate:,.0f} files/s)", style="dim")
+    files = count_of(result.files, "file")
+    head.append(f"  ({files} in {seconds}s, {rate:,.0f} files/s)", style="dim")
     err.print(head)
     if result.newer_copies:
         copies = (
@@ -449,7 +462,8 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         else:
             err.print(
                 Text(
-                    f"{result.n_warnings:,} warnings (recovered front matter, missing dates…); "
+                    f"{count_of(result.n_warnings, 'warning')} (recovered front matter, missing "
+                    "dates…); "
                     "--verbose lists them",
                     style="dim",
                 )  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
-from .models import Post, body_blocks
+from .models import Post, body_blocks, count_of
 
 #: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
 INDEX_VERSION = "1"
@@ -448,18 +448,23 @@ class Store:
             "SELECT count(*) FROM posts WHERE id NOT IN (SELECT id FROM posts_fts_docsize)"
         ).fetchone()[0]
         if unindexed:
-            problems.append(f"{unindexed:,} posts are not in the full-text index")
+            problems.append(
+                f"{count_of(unindexed, 'post is', 'posts are')} not in the full-text index"
+            )
         stale = conn.execute(
             "SELECT count(*) FROM posts_fts_docsize WHERE id NOT IN (SELECT id FROM posts)"
         ).fetchone()[0]
         if stale:
-            problems.append(f"{stale:,} entries in the full-text index are for no post")
+            problems.append(
+                f"{count_of(stale, 'entry', 'entries')} in the full-text index "
+                f"{'is' if stale == 1 else 'are'} for no post"
+            )
         orphans = conn.execute(
             "SELECT count(*) FROM posts WHERE id NOT IN "
             "(SELECT post_id FROM files WHERE post_id IS NOT NULL)"
         ).fetchone()[0]
         if orphans:
-            problems.append(f"{orphans:,} posts without a recorded file")
+            problems.append(f"{count_of(orphans, 'post')} without a recorded file")
         return problems
 
     def optimize(self, *, vacuum: bool = False) -> None:

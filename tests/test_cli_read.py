@@ -259,6 +259,11 @@ def test_show_raw_keeps_the_original_encoding(runner, tmp_path, encoding, prefix
     assert run(runner, "show", "1", "-f", "json").stdout.count("中文正文。") == 1
 
 
+def test_show_empty_stdin_is_nothing_found(runner, imported):
+    result = run(runner, "show", "-", input="", code=1)
+    assert result.stdout == "" and result.stderr == "newsarc: error: no post ids on stdin\n"
+
+
 def test_show_reads_ids_from_stdin(runner, imported):
     ids = run(runner, "search", "苹果", "--format", "ids").stdout
     assert ids.split() == ["12", "10"] or sorted(ids.split()) == ["10", "12"]

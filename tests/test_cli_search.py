@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,21 @@ def test_cli_import_failure_exit_1_names_file(runner: CliRunner, tmp_path: Path)
     assert f"{bad}: front matter is not closed" in result.stderr
     assert "Traceback" not in result.stderr
     assert "skipped: 1 no front matter" in result.stderr
+
+
+def test_cli_import_quiet_prints_only_the_failures(runner: CliRunner, tmp_path: Path):
+    bad = [tmp_path / f"bad{i}.md" for i in range(12)]
+    for path in bad:
+        path.write_text("---\ntitle: never closed\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("no front matter", encoding="utf-8")
+    shutil.copy(EXAMPLES / "2021-12-08-202112082206672930.md", tmp_path)
+    result = run(runner, "import", "-q", str(tmp_path), code=1)
+    lines = result.stderr.splitlines()
+    assert result.stdout == "" and len(lines) == 11, lines  # 10 failures and "… and 2 more …"
+    assert all(line.endswith("front matter is not closed by a '---' line") for line in lines[:10])
+    assert lines[10] == "… and 2 more failures (--verbose lists them)"
+    every = run(runner, "import", "-q", "-v", str(tmp_path), code=1).stderr.splitlines()
+    assert sorted(line.split(":")[0] for line in every) == sorted(map(str, bad))
 
 
 def test_cli_import_verbose_lists_warnings(runner: CliRunner):
@@ -252,3 +268,27 @@ def test_subprocess_search_does_not_import_heavy_modules(tmp_path: Path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["import", "--workers", "0", "x"], "Invalid value for '--workers'"),
+        (["list", "--bogus"], "No such option '--bogus'"),
+        (["--bogus", "list"], "No such option '--bogus'"),
+        (["show"], "Missing argument 'ID'"),
+        (["search"], "Missing argument 'QUERY...'"),
+        (["export", "--format", "nope"], "'nope' is not one of"),
+        (["nosuchcommand"], "No such command 'nosuchcommand'"),
+    ],
+)
+def test_cli_usage_errors_are_one_line(runner: CliRunner, imported, args: list[str], says: str):
+    result = run(runner, *args, code=2)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newsarc: error: "), result.stderr
+    assert says in lines[0] and lines[0].endswith(" --help')") and result.stdout == ""
+
+
+def test_cli_no_arguments_shows_the_help(runner: CliRunner):
+    result = runner.invoke(app, [])  # click's convention: the help on stderr, exit 2
+    assert result.exit_code == 2 and "Commands" in result.stderr and "import" in result.stderr
