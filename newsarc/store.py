@@ -444,27 +444,20 @@ class Store:
             problems.append(f"full-text index: {exc}")
         # FTS5 checks a contentless index only against itself: whether it has an entry for
         # exactly the stored posts is newsarc's to check
-        unindexed = conn.execute(
-            "SELECT count(*) FROM posts WHERE id NOT IN (SELECT id FROM posts_fts_docsize)"
-        ).fetchone()[0]
-        if unindexed:
-            problems.append(
-                f"{count_of(unindexed, 'post is', 'posts are')} not in the full-text index"
-            )
-        stale = conn.execute(
-            "SELECT count(*) FROM posts_fts_docsize WHERE id NOT IN (SELECT id FROM posts)"
-        ).fetchone()[0]
-        if stale:
-            problems.append(
-                f"{count_of(stale, 'entry', 'entries')} in the full-text index "
-                f"{'is' if stale == 1 else 'are'} for no post"
-            )
-        orphans = conn.execute(
-            "SELECT count(*) FROM posts WHERE id NOT IN "
-            "(SELECT post_id FROM files WHERE post_id IS NOT NULL)"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{count_of(orphans, 'post')} without a recorded file")
+        invariants = (
+            ("SELECT count(*) FROM posts WHERE id NOT IN (SELECT id FROM posts_fts_docsize)",
+             "post is not in the full-text index", "posts are not in the full-text index"),
+            ("SELECT count(*) FROM posts_fts_docsize WHERE id NOT IN (SELECT id FROM posts)",
+             "entry in the full-text index is for no post",
+             "entries in the full-text index are for no post"),
+            ("SELECT count(*) FROM posts WHERE id NOT IN "
+             "(SELECT post_id FROM files WHERE post_id IS NOT NULL)",
+             "post without a recorded file", "posts without a recorded file"),
+        )  # fmt: skip
+        for sql, one, many in invariants:
+            n = conn.execute(sql).fetchone()[0]
+            if n:
+                problems.append(count_of(n, one, many))
         return problems
 
     def optimize(self, *, vacuum: bool = False) -> None:
