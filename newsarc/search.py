@@ -1,4 +1,5 @@
-"""The query language, its translation to FTS5, ranking, and snippets with exact highlights.
+"""The query language, its translation to FTS5 expressions, and snippets with exact highlights.
+The SQL that runs those expressions (MATCH, bm25 ranking) is in ``queries``.
 
 Query language::
 
@@ -24,13 +25,12 @@ from typing import Literal
 from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
-from .store import CATALOG_INDEX, Filters, Store
+from .queries import Filters, count_matches, match_page, posts_by_ids
+from .store import Store
 
 FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
           "tags": "tags", "source": "source"}  # fmt: skip
 DEFAULT_COLUMNS = "{title text}"
-#: bm25 weights in FTS column order (title, text, category, tags, source): a title match counts 10×
-WEIGHTS = "10.0, 1.0, 0.0, 0.0, 0.0"
 
 Sort = Literal["rank", "date", "-date"]
 
@@ -274,37 +274,10 @@ class SearchResult:
     hits: list[Hit]
 
 
-def _where(compiled: Compiled, filters: Filters) -> tuple[str, list[object]]:
-    conditions, params = filters.sql("p")
-    if compiled.exclude is not None:
-        conditions.append("p.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-        params.append(compiled.exclude)
-    return (" AND ".join(conditions), params)
-
-
-def _matches_sql(
-    compiled: Compiled, filters: Filters, columns: str, *, uses_posts: bool = False
-) -> tuple[str, list[object]]:
-    """SELECT ``columns`` of the matching posts (alias ``p`` for posts, ``posts_fts`` for the
-    index). Posts are joined only when ``columns`` or a filter needs them, and then through the
-    narrow catalog index rather than the wide rows."""
-    where, params = _where(compiled, filters)
-    posts = f"posts p INDEXED BY {CATALOG_INDEX}"
-    if compiled.include is None:
-        return f"SELECT {columns} FROM {posts}" + (f" WHERE {where}" if where else ""), params
-    if not where and not uses_posts:
-        return f"SELECT {columns} FROM posts_fts WHERE posts_fts MATCH ?", [compiled.include]
-    sql = (
-        f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid "
-        "WHERE posts_fts MATCH ?"
-    )
-    return sql + (f" AND {where}" if where else ""), [compiled.include, *params]
-
-
 def count(store: Store, query: str, filters: Filters | None = None) -> int:
     """How many posts match."""
-    sql, params = _matches_sql(compile_query(query), filters or Filters(), "count(*)")
-    return int(store.conn.execute(sql, params).fetchone()[0])
+    compiled = compile_query(query)
+    return count_matches(store, compiled.include, compiled.exclude, filters)
 
 
 def search(
@@ -320,26 +293,11 @@ def search(
 ) -> SearchResult:
     """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
     compiled = compile_query(query)
-    filters = filters or Filters()
-    # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
-    # ranking by relevance alone needs nothing from posts (ties: the newest import first)
-    if sort == "rank" and compiled.include is not None:
-        inner, params = _matches_sql(
-            compiled, filters, f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score"
-        )
-        order = "score, id DESC"
-    else:
-        inner, params = _matches_sql(
-            compiled, filters, "p.id AS id, NULL AS score, p.date_utc AS date_utc", uses_posts=True
-        )
-        order = (
-            "date_utc ASC NULLS LAST, id" if sort == "date" else "date_utc DESC NULLS LAST, id DESC"
-        )
-    sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
-    total = rows[0][2] if rows else (count(store, query, filters) if offset else 0)
-    posts = store.posts_by_ids([r[0] for r in rows], text=True)
-    scores = {r[0]: r[1] for r in rows}
+    page = match_page(
+        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset
+    )
+    posts = posts_by_ids(store, [m.id for m in page.matches], text=True)
+    scores = {m.id: m.score for m in page.matches}
     hits = []
     for post in posts:
         snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
@@ -347,7 +305,7 @@ def search(
         if not text:
             post.text = None
         hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
-    return SearchResult(total, hits)
+    return SearchResult(page.total, hits)
 
 
 # -- snippets -----------------------------------------------------------------------------------
