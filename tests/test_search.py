@@ -12,8 +12,9 @@ from newsarc.dates import period_bound
 from newsarc.errors import QueryError
 from newsarc.fold import fold
 from newsarc.ingest import Importer
+from newsarc.queries import Filters
 from newsarc.search import compile_query, count, make_snippet, parse_query, search
-from newsarc.store import Filters, Store
+from newsarc.store import Store
 
 
 @pytest.fixture(scope="module")
