@@ -91,8 +91,14 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
     path = EXAMPLES / "2021-12-08-202112082206672930.md"
     _, decoded = read_file(path)
     post = parse_post(decoded.text, PurePath(path.name), DEFAULT_TZ)
-    info = dict(raw=decoded.text, encoding=decoded.encoding, hash="ab" * 32, path=str(path),
-                mtime_ns=123, now="2026-01-02T03:04:05+00:00")  # fmt: skip
+    info = dict(
+        raw=decoded.text,
+        encoding=decoded.encoding,
+        hash="ab" * 32,
+        path=str(path),
+        mtime_ns=123,
+        now="2026-01-02T03:04:05+00:00",
+    )
     row = post_row(post, **info)
     assert row == post_row(post, **info)
     with Store.open(tmp_path / "a.db") as store:
