@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePath
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -91,7 +92,7 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
     path = EXAMPLES / "2021-12-08-202112082206672930.md"
     _, decoded = read_file(path)
     post = parse_post(decoded.text, PurePath(path.name), DEFAULT_TZ)
-    info = dict(
+    info: dict[str, Any] = dict(
         raw=decoded.text,
         encoding=decoded.encoding,
         hash="ab" * 32,
