@@ -474,13 +474,16 @@ class Store:
         return posts_by_ids(self, ids, text=text, full=full)
 
 
+# -- the posts row ------------------------------------------------------------------------------
+
+
 def post_row(
     post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str
 ) -> dict[str, Any]:
     """The ``posts`` row (every column but ``id``, see ``migrations.m001_initial``) of a parsed
     post read from the file at ``path``: its text as decoded, the encoding, the sha256 of its
-    bytes and its mtime. ``now`` is the import time (ISO 8601, UTC). Pure, so import workers
-    call it."""
+    bytes and its mtime. ``now`` is the import time (ISO 8601, UTC). Pure: import workers
+    call it in their own processes."""
     return {
         "external_id": post.external_id,
         "title": post.title,
