@@ -101,13 +101,13 @@ def _lex(query: str) -> list[Token]:
 
     A term runs to the next space. Parentheses group only where they stand apart from words: a
     ``(`` opens a group where a term could begin (at the start, after a space, ``(``, ``-`` or a
-    ``field:``) and its matching ``)`` is followed by a space, the end or another ``)``. Every other parenthesis is text, so stock codes as users paste them
-    (``贵州茅台(600519)``, ``港交所(0388.HK)``, ``HFC)制冷剂``) are single terms; a ``(`` or ``)``
-    inside a term is always balanced within the term first (``(茅台(重回))`` is the group of
-    ``茅台(重回)``). A leading ``-`` excludes a term or the group it opens (``-(a OR b)``);
-    ``field:`` names a field for a term or for every term of the group it opens
-    (``title:(茅台 OR 港交所)``); ``"…"`` is a phrase in which spaces and parentheses are plain
-    (``""`` is a quote).
+    ``field:``) and its matching ``)`` is followed by a space, the end or another ``)``. Every
+    other parenthesis is text, so stock codes as users paste them (``贵州茅台(600519)``,
+    ``港交所(0388.HK)``, ``HFC)制冷剂``) are single terms; a ``(`` or ``)`` inside a term is
+    balanced within the term first (``(茅台(重回))`` is the group of ``茅台(重回)``).
+    A leading ``-`` excludes a term or the group it opens (``-(a OR b)``); ``field:`` names a
+    field for a term or for every term of the group it opens (``title:(茅台 OR 港交所)``);
+    ``"…"`` is a phrase in which spaces and parentheses are plain (``""`` is a quote).
     """
     tokens: list[Token] = []
     fields: list[str | None] = []  # the field of each open group (None: as its parent)

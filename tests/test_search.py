@@ -12,7 +12,17 @@ from newsarc.dates import period_bound
 from newsarc.errors import QueryError
 from newsarc.fold import fold
 from newsarc.ingest import Importer
-from newsarc.search import And, Not, Or, Term, compile_query, count, make_snippet, parse_query, search
+from newsarc.search import (
+    And,
+    Not,
+    Or,
+    Term,
+    compile_query,
+    count,
+    make_snippet,
+    parse_query,
+    search,
+)
 from newsarc.store import Filters, Store
 
 
