@@ -69,7 +69,7 @@ import re
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import UsageError
@@ -100,6 +100,7 @@ _BINS = BANDS * ROWS
 # hashes are signed 64-bit: bin b holds [(b - _BINS/2) << _BIN_BITS, (b + 1 - _BINS/2) << _BIN_BITS)
 _BIN_BITS = 64 - (_BINS - 1).bit_length()
 _BIN_STARTS = [(b - _BINS // 2) << _BIN_BITS for b in range(_BINS + 1)]
+_BIN_RANGES = list(enumerate(zip(_BIN_STARTS, _BIN_STARTS[1:], strict=False)))
 
 # On folded text, so written with half-width punctuation and simplified characters.
 _SOURCE_CREDIT = re.compile(r"\((?:文章|本文|消息)?来源:[^()]{0,40}\)")
@@ -109,6 +110,8 @@ _BOILERPLATE_START = re.compile(
     r"图片来源|原标题|作者|记者)\s*:"
 )
 _LINK_LINE = re.compile(r"^(?:<https?:.*>|<>|\[返回.*)$")
+#: every pattern above needs one of these characters
+_MARKERS = frozenset(":()<[")
 _NOT_TEXT = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
@@ -125,6 +128,8 @@ def validate_threshold(value: float) -> float:
 
 def _cut_boilerplate(paragraph: str) -> str:
     """A folded paragraph without the boilerplate the patterns above recognise."""
+    if not _MARKERS.intersection(paragraph):  # most paragraphs: no pattern can match
+        return paragraph.strip()
     if _LINK_LINE.match(paragraph):
         return ""
     m = _BOILERPLATE_START.search(paragraph)
@@ -133,16 +138,6 @@ def _cut_boilerplate(paragraph: str) -> str:
         paragraph = paragraph[: m.start()]
     paragraph = _SOURCE_CREDIT.sub("", paragraph)
     return _TRAILING_CREDIT.sub("", paragraph).strip()
-
-
-def content_paragraphs(text: str) -> list[str]:
-    """The paragraphs of ``text`` that count: folded, known boilerplate cut, non-empty."""
-    out = []
-    for raw in text.split("\n\n"):
-        para = _cut_boilerplate(fold(raw))
-        if para:
-            out.append(para)
-    return out
 
 
 def _hashes(chars: str) -> set[int]:
@@ -154,8 +149,9 @@ def _hashes(chars: str) -> set[int]:
 
 
 def paragraph_key(paragraph: str) -> int:
-    """A signed 64-bit fingerprint of one folded paragraph, for the boilerplate counts."""
-    return hash(tuple(array("I", paragraph.encode("utf-32-le"))))
+    """A 63-bit fingerprint of one folded paragraph (CRC-32 and Adler-32 of its UTF-8)."""
+    data = paragraph.encode()
+    return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
 
 
 @dataclass(frozen=True)
@@ -233,9 +229,15 @@ class Signature:
 EMPTY = Signature(sketch=(), size=0)
 
 
+def fold_paragraphs(text: str) -> list[str]:
+    """``fold.fold`` of each paragraph of a post's plain text. Joined by spaces, the non-empty
+    ones are ``fold.fold(text)``, so ingest can fold once for the search index and for this."""
+    return [fold(p) for p in text.split("\n\n")]
+
+
 def signature(text: str, skip: Iterable[int] = ()) -> Signature:
     """The signature of a post's plain text (paragraphs separated by blank lines)."""
-    return folded_signature([fold(p) for p in text.split("\n\n")], skip)
+    return folded_signature(fold_paragraphs(text), skip)
 
 
 def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Signature:
@@ -256,20 +258,28 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
         return EMPTY
     ordered = sorted(every)
     n = len(ordered)
-    bins = []
-    for lo, hi in zip(_BIN_STARTS, _BIN_STARTS[1:], strict=False):
-        i = bisect_left(ordered, lo)
-        bins.append(ordered[i] if i < n and ordered[i] < hi else 0)
+    bins = [0] * _BINS
+    i = 0
+    for b, (lo, hi) in _BIN_RANGES:
+        i = bisect_left(ordered, lo, i)
+        if i == n:
+            break
+        if ordered[i] < hi:
+            bins[b] = ordered[i]
     numbers = {zlib.crc32(m.replace(",", "").encode()) for c in chars for m in _NUMBER.findall(c)}
-    mins = [min(h, default=0) for h in para_hashes]
     contexts = []
-    for i, para in enumerate(content):
-        if len(para) >= MIN_PARAGRAPH:
-            rest = min((m for j, m in enumerate(mins) if j != i and m), default=0)
-            contexts.append((keys[i], rest))
+    if len(content) == 1:
+        if len(content[0]) >= MIN_PARAGRAPH:
+            contexts.append((keys[0], 0))
+    else:
+        mins = [min(h, default=0) for h in para_hashes]
+        for i, para in enumerate(content):
+            if len(para) >= MIN_PARAGRAPH:
+                rest = min((m for j, m in enumerate(mins) if j != i and m), default=0)
+                contexts.append((keys[i], rest))
     return Signature(
         # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
-        sketch=tuple(v >> 32 for v in ordered[:SKETCH]),
+        sketch=tuple(map((32).__rrshift__, ordered[:SKETCH])),
         size=n,
         numbers=tuple(sorted(numbers)[:MAX_NUMBERS]),
         parts=tuple((k, len(h)) for k, h in zip(keys, para_hashes, strict=True) if h),
