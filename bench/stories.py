@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         generate(args.posts, Path(tmp) / "gen", seed=1, corpus=LABELLED / "real")
         generated = sorted((Path(tmp) / "gen").rglob("*.md"))
-        print("CPU per post, µs (best of %d)" % args.repeat)
+        print(f"CPU per post, µs (best of {args.repeat})")
         print(f"{'':40} {'labelled':>10} {'generated':>10}")
         a, b = cost(labelled_files, args.repeat), cost(generated, args.repeat)
         for step in a:

@@ -25,14 +25,21 @@ How two posts are compared
 5. **Score.** ``text`` = Jaccard similarity of the shingle sets (shared shingles / all shingles
    of the two), estimated from the two sketches; ``numbers`` = share of the numbers of the post
    with fewer numbers that the other has too (1 when either has none). ``score = text × numbers``.
-   Two posts are the same story when ``score >= threshold`` (default ``DEFAULT_THRESHOLD``).
+   Two posts are the same story when ``score >= threshold`` (default ``DEFAULT_THRESHOLD``, 0.4:
+   for two texts of equal length, about 57 % of each one's shingles found in the other).
+6. **Shared paragraphs.** Two different digests under one long disclaimer share exactly that
+   paragraph; two copies of an article share their lead. So when two posts have whole
+   paragraphs in common but *start* differently, those paragraphs are set aside and ``text``
+   is the similarity of the rest (computed from the paragraphs' shingle counts, see
+   ``text_similarity``) -- unless one post is nothing but the shared paragraphs (a copy with a
+   paragraph added). This works from the first post that carries a new disclaimer.
 
 Boilerplate nobody listed
 -------------------------
 A paragraph (at least ``MIN_PARAGRAPH`` folded characters) that turns up next to *different*
 content in ``BOILERPLATE_CONTEXTS`` posts is boilerplate from then on and left out of new
 signatures. "Different content" is measured without knowing the stories: each paragraph is
-recorded with the smallest shingle hash of the *rest* of its post (``Signature.paragraphs``).
+recorded with the smallest shingle hash of the *rest* of its post (``Signature.contexts``).
 Copies of one wire story have the same rest, so the same value (with probability = their
 similarity); a disclaimer under unrelated digests gets a new value each time. A story carried
 by twenty outlets therefore does not make its own paragraphs boilerplate, and the count does not
@@ -46,7 +53,10 @@ Comparing a new post with every post is a scan; instead each signature has ``BAN
 keys (one-permutation hashing: the hash range is cut into ``BANDS × ROWS`` bins; a band key is
 the minima of ``ROWS`` bins). Posts with a key in common are candidates: the store indexes the
 keys, so finding candidates is an index lookup. Two posts of Jaccard similarity ``J`` share at
-least one of the 12 keys with probability ≈ ``1 - (1 - J²)¹²``: 0.96 at J = 0.5, 0.99 at 0.6.
+least one of the 16 keys with probability ≈ ``1 - (1 - J²)¹⁶``: 0.94 at J = 0.4, 0.99 at 0.5,
+0.47 at 0.2 (those are then scored and mostly rejected). Two rows per band, not one, so that
+a common shingle (``亿美元``) that happens to hash low does not make a key shared by every post
+containing it.
 
 Grouping
 --------
@@ -56,8 +66,10 @@ renames a story and re-importing the same files gives the same ids.
 
 Hashing
 -------
-Shingles are hashed with CPython's hash of a tuple of code points (computed in C, ~30× faster
-than ``zlib.crc32`` per shingle). Hashes of ints and tuples are not randomised per process
+Shingles are hashed with CPython's hash of a tuple of code points: computed in C, with no
+per-shingle encoding or Python-level arithmetic (the whole signature of a typical digest costs
+less than datasketch's ``MinHash.update_batch`` of its shingles alone; see bench/STORIES.md).
+Hashes of ints and tuples are not randomised per process
 (only ``str``/``bytes`` hashes are), but they may change between Python versions and differ
 on 32-bit builds: ``HASH_CHECK`` fingerprints them, and the store rebuilds stories when the
 recorded value differs.

@@ -178,11 +178,13 @@ def paragraphs_of(body: str) -> list[str]:
 class Copier:
     def __init__(self, seed: int):
         self.rnd = random.Random(seed)
-        table = {}
+        sources: dict[str, list[str]] = {}
         for line in T2S.read_text(encoding="utf-8").splitlines():
             if len(line) == 2:
-                table.setdefault(line[1], line[0])
-        self.s2t = str.maketrans(table)
+                sources.setdefault(line[1], []).append(line[0])
+        # only one-to-one pairs: where several traditional characters fold to one simplified
+        # (蒙 ← 懞 矇 濛), Hong Kong text mostly keeps the common one, often the same character
+        self.s2t = str.maketrans({s: t[0] for s, t in sources.items() if len(t) == 1})
 
     def retitle(self, title: str) -> str:
         words = title.split(" ")
