@@ -184,7 +184,11 @@ class Copier:
                 sources.setdefault(line[1], []).append(line[0])
         # only one-to-one pairs: where several traditional characters fold to one simplified
         # (蒙 ← 懞 矇 濛), Hong Kong text mostly keeps the common one, often the same character
-        self.s2t = str.maketrans({s: t[0] for s, t in sources.items() if len(t) == 1})
+        # and characters that are standard traditional too in most words (表示, 批准, 致力)
+        keep = set("表准致面里干只台系制范余云才松征")
+        self.s2t = str.maketrans(
+            {s: t[0] for s, t in sources.items() if len(t) == 1 and s not in keep}
+        )
 
     def retitle(self, title: str) -> str:
         words = title.split(" ")
