@@ -29,6 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from stories.labelled import load_labelled  # noqa: E402
 
 from newsarc import stories  # noqa: E402
 from newsarc.fold import fold, index_form  # noqa: E402
@@ -46,20 +49,6 @@ def best_time(fn: Callable[[object], object], items: Sequence[object], repeat: i
             fn(item)
         runs.append(time.process_time() - start)
     return min(runs) / len(items)
-
-
-def load_labelled() -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """[(file, text)] in import order (date, then name), and file → story label."""
-    labels = {}
-    for line in (LABELLED / "labels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        name, label = line.split("\t")
-        labels[name] = label
-    posts = []
-    for name in labels:
-        post = parse_post((LABELLED / name).read_text(encoding="utf-8"), LABELLED / name)
-        posts.append((str(post.date), name, post.text))
-    posts.sort()
-    return [(name, text) for _, name, text in posts], labels
 
 
 def cost(files: list[Path], repeat: int) -> dict[str, float]:

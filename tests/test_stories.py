@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stories.labelled import load_labelled
 
 from newsarc import stories
 from newsarc.errors import UsageError
 from newsarc.fold import fold
-from newsarc.parse import parse_post
-
-LABELLED = Path(__file__).resolve().parent / "stories"
 
 DIGEST_A = "美国商务部部长雷蒙多表示，国会批准520亿美元扩大美国半导体生产的法案可能会拖延到2022年。雷蒙多仍在推动美国立法通过这项资金，以解决目前的芯片供应危机。"
 DIGEST_B = "苏州银行12月8日午间公告，本行近日收到中国人民银行准予行政许可决定书，同意本行在全国银行间债券市场发行不超过60亿元人民币无固定期限资本债券。"
@@ -25,20 +22,6 @@ DISCLAIMER = "风险提示：本文内容仅供参考，不构成任何投资建
 SITE_NOTE = "更多精彩内容，请关注本站微信公众号与视频号，每日推送最新财经资讯与深度解读，助您第一时间把握市场脉搏与投资机会。"
 
 
-def labelled_posts() -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """[(file, text)] in import order (date, then file name) and file → story label."""
-    labels = dict(
-        line.split("\t")
-        for line in (LABELLED / "labels.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    )
-    posts = []
-    for name in labels:
-        post = parse_post((LABELLED / name).read_text(encoding="utf-8"), LABELLED / name)
-        posts.append((str(post.date), name, post.text))
-    posts.sort()
-    return [(name, text) for _, name, text in posts], labels
-
-
 def group(posts: list[tuple[str, str]], threshold: float = stories.DEFAULT_THRESHOLD):
     index = stories.StoryIndex(threshold)
     return {name: index.add(i, text) for i, (name, text) in enumerate(posts)}
@@ -47,7 +30,7 @@ def group(posts: list[tuple[str, str]], threshold: float = stories.DEFAULT_THRES
 def test_stories_labelled_set_precision_and_recall():
     """Pairwise, at the default threshold: every pair of posts given one story is a pair the
     labels put in one story (precision), and the other way round (recall)."""
-    posts, labels = labelled_posts()
+    posts, labels = load_labelled()
     assert len(posts) > 250 and len(set(labels.values())) > 100
     quality = stories.pair_quality(group(posts), labels)
     assert quality.true > 250
@@ -56,7 +39,7 @@ def test_stories_labelled_set_precision_and_recall():
 
 
 def test_stories_labelled_real_groups_found():
-    posts, labels = labelled_posts()
+    posts, labels = load_labelled()
     story = group(posts)
     for files in (
         ["real/2021-12-08-202112082206672930.md", "real/2021-12-08-202112082206781916.md"],
@@ -71,7 +54,7 @@ def test_stories_labelled_real_groups_found():
 
 
 def test_stories_id_is_first_post_and_stable():
-    posts, _ = labelled_posts()
+    posts, _ = load_labelled()
     story = group(posts)
     order = {name: i for i, (name, _) in enumerate(posts)}
     for name, sid in story.items():
@@ -186,7 +169,7 @@ def test_stories_threshold_one_means_identical_text():
 
 
 def test_stories_signature_bytes_round_trip():
-    posts, _ = labelled_posts()
+    posts, _ = load_labelled()
     for _, text in posts[:60]:
         sig = stories.signature(text)
         back = stories.Signature.from_bytes(sig.to_bytes())
