@@ -29,9 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "stories"))
 
-from stories.labelled import load_labelled  # noqa: E402
+from labelled import load_labelled  # noqa: E402
 
 from newsarc import stories  # noqa: E402
 from newsarc.fold import fold, index_form  # noqa: E402
