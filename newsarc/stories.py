@@ -278,17 +278,18 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
             break
         if ordered[i] < hi:
             bins[b] = ordered[i]
-    numbers = {zlib.crc32(m.replace(",", "").encode()) for c in chars for m in _NUMBER.findall(c)}
+    # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
+    numbers = {zlib.crc32(m.replace(",", "").encode()) for c in content for m in _NUMBER.findall(c)}
     contexts = []
     if len(content) == 1:
         if len(content[0]) >= MIN_PARAGRAPH:
             contexts.append((keys[0], 0))
     else:
         mins = [min(h, default=0) for h in para_hashes]
-        for i, para in enumerate(content):
+        for p, para in enumerate(content):
             if len(para) >= MIN_PARAGRAPH:
-                rest = min((m for j, m in enumerate(mins) if j != i and m), default=0)
-                contexts.append((keys[i], rest))
+                rest = min((m for j, m in enumerate(mins) if j != p and m), default=0)
+                contexts.append((keys[p], rest))
     return Signature(
         # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
         sketch=tuple(map((32).__rrshift__, ordered[:SKETCH])),
