@@ -390,9 +390,10 @@ def best_match(
 
 
 class StoryIndex:
-    """Incremental grouping in memory: the algorithm the store runs with SQL tables.
+    """Grouping in memory: the algorithm the store runs with SQL tables.
 
-    ``add`` places one post (ids ascending in import order) and returns its story id.
+    ``add`` places one post (ids ascending in import order) and returns its story id;
+    ``rebuild`` groups a whole archive again, as ``maintenance`` will.
     """
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD):
@@ -402,6 +403,21 @@ class StoryIndex:
         self.bands: dict[int, list[int]] = {}
         self.contexts: dict[int, set[int]] = {}
 
+    @classmethod
+    def rebuild(
+        cls, posts: Iterable[tuple[int, str]], threshold: float = DEFAULT_THRESHOLD
+    ) -> StoryIndex:
+        """Group ``(post id, text)`` pairs from scratch in two passes: first every paragraph's
+        contexts are counted, then the posts are placed in id order -- so the first posts
+        under a disclaimer are judged with the disclaimer already known as boilerplate."""
+        index = cls(threshold)
+        posts = sorted(posts)
+        for _, text in posts:
+            index.learn(signature(text))
+        for post, text in posts:
+            index.add(post, text, learn=False)
+        return index
+
     def boilerplate(self, sig: Signature) -> set[int]:
         """Paragraph fingerprints of ``sig`` already seen beside enough different contents."""
         return {
@@ -410,18 +426,23 @@ class StoryIndex:
             if len(self.contexts.get(key, ())) >= BOILERPLATE_CONTEXTS
         }
 
-    def candidates(self, sig: Signature) -> set[int]:
-        return {post for key in sig.band_keys() for post in self.bands.get(key, ())}
-
-    def add(self, post: int, text: str, sig: Signature | None = None) -> int:
-        sig = signature(text) if sig is None else sig
-        learnt = self.boilerplate(sig)
-        if learnt:
-            sig = signature(text, skip=learnt)
+    def learn(self, sig: Signature) -> None:
+        """Count the contexts of ``sig``'s paragraphs (no more than the rule needs)."""
         for key, rest in sig.contexts:
             seen = self.contexts.setdefault(key, set())
             if len(seen) < BOILERPLATE_CONTEXTS:
                 seen.add(rest)
+
+    def candidates(self, sig: Signature) -> set[int]:
+        return {post for key in sig.band_keys() for post in self.bands.get(key, ())}
+
+    def add(self, post: int, text: str, sig: Signature | None = None, learn: bool = True) -> int:
+        sig = signature(text) if sig is None else sig
+        learnt = self.boilerplate(sig)
+        if learnt:
+            sig = signature(text, skip=learnt)
+        if learn:
+            self.learn(sig)
         match = best_match(
             ((p, self.signatures[p]) for p in sorted(self.candidates(sig))), sig, self.threshold
         )
