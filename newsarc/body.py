@@ -161,13 +161,26 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BOLD = {"strong", "b"}
 #: ``<!-- EM_StockImg_Start -->`` … ``<!-- EM_StockImg_End -->``: an injected stock-chart widget
 _WIDGET_MARK = re.compile(r"^\s*((?:\w+[_-])?)(start|end)\s*$", re.IGNORECASE)
-_WIDGET_END = re.compile(r"<!--\s*((?:\w+[_-])?)end\s*-->", re.IGNORECASE)
 
 
-def _widget_ends(markup: str) -> set[str]:
-    """The prefixes of the widget end markers in ``markup`` (``em_stockimg_``): a start marker
-    without its end does not start a widget, or the rest of the article would be taken for one."""
-    return {m.group(1).lower() for m in _WIDGET_END.finditer(markup)}
+def _widget_starts(root: Any) -> set[Any]:
+    """The start markers in the tree that open a widget: those with an end marker of the same
+    prefix after them. A start without its end (or with its end before it) does not start a
+    widget, or the rest of the article would be taken for one."""
+    from lxml.etree import Comment
+
+    starts: set[Any] = set()
+    ends_after: set[str] = set()
+    for comment in reversed(list(root.iter(Comment))):
+        marker = _WIDGET_MARK.match(comment.text or "")
+        if marker is None:
+            continue
+        prefix = marker.group(1).lower()
+        if marker.group(2).lower() == "end":
+            ends_after.add(prefix)
+        elif prefix in ends_after:
+            starts.add(comment)  # the set keeps the proxy alive, so the walk meets this object
+    return starts
 
 
 def _is_hidden(el: Any) -> bool:
@@ -303,7 +316,7 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
         _plain_blocks(markup, out)
         return
     quote_depth = 0
-    widget_ends: set[str] | None = None  # found when the first start marker is seen
+    widget_starts: set[Any] | None = None  # found when the first start marker is seen
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         el, closing = stack.pop()
@@ -318,11 +331,9 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
             # comments and processing instructions are not text; "<!-- X_Start -->" …
             # "<!-- X_End -->" pairs mark injected widgets (stock charts): no text, no images
             marker = _WIDGET_MARK.match(el.text or "") if el.tag is Comment else None
-            if marker and marker.group(2).lower() == "start" and widget_ends is None:
-                widget_ends = _widget_ends(markup)
-            if marker and (
-                marker.group(2).lower() == "end" or marker.group(1).lower() in (widget_ends or ())
-            ):
+            if marker and marker.group(2).lower() == "start" and widget_starts is None:
+                widget_starts = _widget_starts(root)
+            if marker and (marker.group(2).lower() == "end" or el in (widget_starts or ())):
                 out.flush(out.kind)
                 out.quiet = marker.group(2).lower() == "start"
         elif _is_hidden(el):

@@ -520,3 +520,26 @@ def test_parse_body_property_inline_tags_never_break_words(paragraphs):
     expected = [re.sub(r"<[^>]+>", "", p) for p in paragraphs]
     parsed = read(body)
     assert parsed.text == "\n\n".join(expected)
+
+
+# -- widgets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        # an end before its start: the start opens nothing, the rest of the post is text
+        ("<p>一<!-- EM_StockImg_End --></p><p>二</p><!-- EM_StockImg_Start --><p>三</p><p>四</p>",
+         "一\n\n二\n\n三\n\n四"),
+        # a pair, then a second start without an end after it
+        ("<!-- EM_Start --><p>图</p><!-- EM_End --><p>一</p><!-- EM_Start --><p>二</p>",
+         "一\n\n二"),
+        # a start whose end belongs to another widget
+        ("<!-- A_Start --><p>一</p><!-- B_End --><p>二</p>", "一\n\n二"),
+        # two pairs: both hidden
+        ("<!-- A_Start --><p>图</p><!-- A_End --><p>一</p><!-- A_Start --><p>图</p><!-- A_End -->",
+         "一"),
+    ],
+)  # fmt: skip
+def test_parse_body_widget_start_counts_only_with_an_end_after_it(body, text):
+    assert read(body).text == text
