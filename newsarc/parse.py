@@ -28,22 +28,18 @@ MAX_FRONT_MATTER = 256 * 1024
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text (we parse them ourselves) and refuses aliases.
+    """SafeLoader that keeps dates as text (we parse them ourselves).
 
     PyYAML reads ``2022-04-09 14:22:44 +0800`` as a string but ``+08:00`` as a datetime; keeping
-    all of them as text gives one code path. Aliases are refused so that a "billion laughs"
-    front matter cannot blow up when the metadata is serialised.
+    all of them as text gives one code path. Anchors and aliases are YAML (``tags: &t [x, y]``)
+    and are read; a "billion laughs" of aliases is stopped when it is made JSON-able
+    (``_MAX_VALUES``).
     """
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases are not allowed in front matter")
-        return super().compose_node(parent, index)
 
 
 if hasattr(yaml, "CSafeLoader"):
@@ -57,15 +53,18 @@ else:  # pragma: no cover - PyYAML built without libyaml
     _FastLoader = _FrontMatterLoader  # type: ignore[misc,assignment]
 
 _HANDLER = frontmatter.YAMLHandler()
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])[&*][^\s\[\]{},]+", re.MULTILINE)
 _DEEP_INDENT = re.compile(r"^[ \t]{48}", re.MULTILINE)
 _LINE_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]*(.*?))?\s*$")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
 _FLOW_LIST = re.compile(r"^\[(.*)\]$")
+_LINE_ANCHOR = re.compile(r"^&([^\s\[\]{},]+)(?:\s+(.*))?$")
+_LINE_ALIAS = re.compile(r"^\*([^\s\[\]{},]+)$")
 _OPENER = re.compile(r"^-{3,}[ \t]*$")
 _CLOSER = re.compile(r"^(?:-{3,}|\.{3})[ \t]*$", re.MULTILINE)
 #: deeper front matter is read line by line: real posts nest two levels at most
 _MAX_DEPTH = 32
+#: front matter with more values than this once aliases are expanded is read line by line
+_MAX_VALUES = 10_000
 #: characters YAML escapes (``\n``, ``\t``, ``\N``, ``\L``…) put in a title, which never has them
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
@@ -110,9 +109,11 @@ def recover_front_matter(fm: str) -> dict[str, Any]:
 
     The commonest cause in the wild is a generator writing ``title: "<raw title>"`` without
     escaping, so ``title: "央行："降准"落地"`` breaks YAML. Here the outer quotes are removed and
-    everything between them kept; ``- item`` lines under an empty key make a list.
+    everything between them kept; ``- item`` lines under an empty key make a list; an anchor
+    (``&t [x, y]``) is taken off its value, and an alias (``*t``) on its own is that value.
     """
     data: dict[str, Any] = {}
+    anchors: dict[str, Any] = {}
     key = None
     for line in fm.split("\n"):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -125,14 +126,23 @@ def recover_front_matter(fm: str) -> dict[str, Any]:
         if m:
             key = m.group(1)
             value = m.group(2)
-            data[key] = _recover_value(value) if value else None
+            anchor = _LINE_ANCHOR.match(value or "")
+            if anchor:
+                value = anchor.group(2)
+            alias = _LINE_ALIAS.match(value or "")
+            if alias and alias.group(1) in anchors:
+                data[key] = anchors[alias.group(1)]
+            else:
+                data[key] = _recover_value(value) if value else None
+            if anchor:
+                anchors[anchor.group(1)] = data[key]
         elif key is not None and isinstance(data[key], str):
             data[key] += " " + line.strip()  # a folded continuation line
     return data
 
 
 def _may_nest_deeply(fm: str) -> bool:
-    """True when the front matter could nest deeply (or uses anchors): libyaml's C composer
+    """True when the front matter could nest deeply: libyaml's C composer
     recurses without a limit and crashes the process (SIGSEGV) on ~50,000 nested ``[``, so such
     text goes to the pure-Python loader, which raises ``RecursionError`` instead. Nesting needs
     brackets, block indicators or indentation; real front matter has few of each."""
@@ -140,7 +150,6 @@ def _may_nest_deeply(fm: str) -> bool:
         fm.count("[") + fm.count("{") > 64
         or fm.count("- ") + fm.count("? ") + fm.count(": ") > 256
         or _DEEP_INDENT.search(fm)
-        or _ANCHOR.search(fm)
     )
 
 
@@ -148,13 +157,24 @@ class _TooDeep(ValueError):
     pass
 
 
-def _jsonable(value: Any, depth: int = 0) -> Any:
+class _TooMany(ValueError):
+    pass
+
+
+def _jsonable(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """``value`` as JSON types. Aliases make shared objects, cheap in memory but copied here:
+    ``budget`` counts the values made, so that nine levels of nine aliases stop early."""
+    if budget is None:
+        budget = [_MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooMany(f"front matter has more than {_MAX_VALUES:,} values with its aliases")
     if depth > _MAX_DEPTH:
         raise _TooDeep(f"front matter nests deeper than {_MAX_DEPTH} levels")
     if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+        return {str(k): _jsonable(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v, depth + 1) for v in value]
+        return [_jsonable(v, depth + 1, budget) for v in value]
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -224,6 +244,8 @@ def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
         data = _HANDLER.load(fm, Loader=loader)
         if isinstance(data, dict):
             data = _jsonable(data)
+    except _TooMany as exc:
+        return recover_front_matter(fm), [f"{exc}; read it line by line"]
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         problem = str(exc).split("\n", 1)[0]
         recovered = recover_front_matter(fm)
@@ -238,8 +260,9 @@ def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
 def _title(fm: dict[str, Any], fm_text: str, warnings: list[str]) -> str | None:
     """The title as written. YAML changes titles that are not plain quoted text: ``1.10`` → 1.1,
     ``12:30`` → 750 (base 60), ``yes`` → True, ``第 #1 名`` → "第" (the rest is a comment),
-    ``"C:\\new"`` → a line break. A title is never a number, a comment or an escape, so then the
-    raw text of the ``title:`` line wins."""
+    ``"C:\\new"`` → a line break. A title is never a number, a comment or a control character,
+    so then the raw text of the ``title:`` line wins. Escapes that make text (``"\\u4e2d文 #1"``)
+    and a ``#`` inside the quotes are YAML's and stay as YAML reads them."""
     value = fm.get("title")
     if value is None:
         return None
@@ -249,7 +272,9 @@ def _title(fm: dict[str, Any], fm_text: str, warnings: list[str]) -> str | None:
     if not isinstance(raw, str) or not raw or raw[0] in "|>":
         return value if isinstance(value, str) else str(value)
     if isinstance(value, str) and not _CONTROL.search(value):
-        if not ("#" in raw and len(raw) > len(value)):
+        # YAML took no comment out of the title, or the comment follows a whole quoted title
+        # (``"C#" # note``: a careful writer's comment, not an unescaped quote)
+        if raw.count("#") <= value.count("#") or raw[0] in "\"'":
             return value
     if raw != str(value):
         warnings.append(f"YAML reads the title as {value!r}; kept the text as written")

@@ -289,6 +289,11 @@ def test_parse_post_title_yaml_would_change_kept_as_written(line, title):
         ("title: 'It''s'", "It's"),
         ('title: "C# 入门"', "C# 入门"),
         ("title: 2022", "2022"),
+        # an escape and a "#" inside the quotes: the escape is YAML's, the "#" no comment
+        (r'title: "\u4e2d文 #1"', "中文 #1"),
+        (r'title: "\u4e2d文 \"#1\" # 2"', '中文 "#1" # 2'),
+        ("title: '第 #1 名'", "第 #1 名"),
+        (r'title: "C# \\ 入门" # a comment', "C# \\ 入门"),
     ],
 )
 def test_parse_post_title_valid_yaml(line, title):
@@ -658,13 +663,42 @@ def test_parse_post_yaml_bomb_is_small_and_fast():
     assert time.perf_counter() - start < 1
     assert parsed.title == "笑"
     assert len(json.dumps(parsed.meta)) < 2000
+    assert parsed.warnings[0] == (
+        "front matter has more than 10,000 values with its aliases; read it line by line"
+    )
+
+
+def test_parse_post_yaml_aliases_are_read():
+    """Anchors and aliases are YAML: read as YAML reads them, merge keys included."""
+    parsed = post('base: &base {x: 1}\ntitle: "x"\nother:\n  <<: *base\n  y: 2')
+    assert parsed.title == "x"
+    assert parsed.meta == {"base": {"x": 1}, "other": {"x": 1, "y": 2}}
+    assert parsed.warnings == []
+
+
+@pytest.mark.parametrize(
+    "front",
+    ["tags: &t [x, y]", "tags: &t [x, y]\nkeywords: *t", "tags: &t\n  - x\n  - y\nkeywords: *t"],
+)
+def test_parse_post_yaml_anchor_in_tags(front):
+    parsed = post(f'title: "x"\n{front}')
+    assert parsed.tags == ["x", "y"]
+    assert parsed.warnings == []
+    assert parsed.meta.get("keywords", ["x", "y"]) == ["x", "y"]
+
+
+def test_parse_post_anchor_and_alias_recovered_when_yaml_fails():
+    parsed = post('title: "a"b"\ntags: &t [x, y]\nkeywords: *t')
+    assert (parsed.title, parsed.tags) == ('a"b', ["x", "y"])
+    assert parsed.meta == {"keywords": ["x", "y"]}
     assert "not valid YAML" in parsed.warnings[0]
 
 
-def test_parse_post_yaml_alias_anywhere_refused():
-    parsed = post('base: &base {x: 1}\ntitle: "x"\nother:\n  <<: *base')
+def test_parse_post_recursive_alias_read_line_by_line():
+    parsed = post('title: "x"\nloop: &a [*a]')
     assert parsed.title == "x"
-    assert "aliases are not allowed" in parsed.warnings[0]
+    assert "nests deeper" in parsed.warnings[0]
+    json.dumps(parsed.meta)
 
 
 @pytest.mark.parametrize(
