@@ -339,6 +339,14 @@ def _first(fm: dict[str, Any], *keys: str) -> Any:
     return None
 
 
+def _given_source(fm: dict[str, Any]) -> str | None:
+    """A ``source:`` key names the outlet outright, so it wins over a ``（文章来源：X）`` line."""
+    value = fm.get("source")
+    if isinstance(value, list | dict) or value is None:
+        return None
+    return " ".join(str(value).split()) or None
+
+
 def parse_post(
     text: str, path: PurePath | str | None = None, tz: dt.tzinfo = DEFAULT_TZ
 ) -> ParsedPost:
@@ -375,6 +383,9 @@ def parse_post(
     if external_id is None:
         raise PostError("no article id: no original URL and no file name", reason="no id")
     meta = {k: v for k, v in fm.items() if k not in _KNOWN_KEYS}
+    given_source = _given_source(fm)
+    if given_source:
+        del meta["source"]  # it is the post's source, not other metadata
     if len(categories) > 1:
         meta["categories"] = categories
     if not title:
@@ -385,7 +396,7 @@ def parse_post(
         date=date,
         category=categories[0] if categories else None,
         tags=tags,
-        source=find_source(text_out),
+        source=given_source or find_source(text_out),
         url=url,
         summary=summary,
         text=text_out,

@@ -831,3 +831,19 @@ def test_flat_front_matter_agrees_with_yaml(pairs):
     if fast is None:
         return
     assert fast == (_jsonable(_HANDLER.load(fm, Loader=_FastLoader)) or {})
+
+
+@pytest.mark.parametrize(
+    ("front", "body", "source", "in_meta"),
+    [
+        ("source: 新华社", "<p>正文。</p><p>（文章来源：中国经营网）</p>", "新华社", False),
+        ('source: "  上海 证券报 "', "正文。", "上海 证券报", False),
+        ("source: ''", "正文。（文章来源：中国经营网）", "中国经营网", True),
+        ("source: [a, b]", "正文。（文章来源：中国经营网）", "中国经营网", True),
+        ("layout: post", "正文。（文章来源：中国经营网）", "中国经营网", False),
+    ],
+)
+def test_parse_post_source_key_wins_over_the_text(front, body, source, in_meta):
+    parsed = post(f'title: "x"\n{front}', body)
+    assert parsed.source == source
+    assert ("source" in parsed.meta) == in_meta  # a source key that is used is not meta
