@@ -8,6 +8,7 @@ are metadata rather than article text. Everything here is pure: text in, blocks 
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from typing import Any
@@ -56,7 +57,10 @@ def _is_back_links(line: str) -> bool:
 
 
 def _split_trailer(body: str) -> tuple[str, str | None]:
-    """Remove the trailing ``<http…>`` original link and back-link lines; return (body, url)."""
+    """Remove the trailing ``<http…>`` original link and back-link lines; return (body, url).
+
+    Only the last link is the original: an earlier ``<http…>`` line stays in the body, where it
+    reads as its URL (an autolink), as on the site."""
     lines = body.split("\n")
     url = None
     while lines:
@@ -66,7 +70,9 @@ def _split_trailer(body: str) -> tuple[str, str | None]:
             continue
         auto = _AUTOLINK.match(last)
         if auto:
-            if url is None and auto.group(1).strip():
+            if auto.group(1).strip():
+                if url is not None:
+                    break
                 url = auto.group(1).strip()
             lines.pop()
             continue
@@ -106,6 +112,7 @@ class _BlockWriter:
         self.parts: list[str] = []
         self.kind: str = "p"
         self.quiet = False  # inside an injected widget: its text is not article text
+        self.mark = ""  # a list item's "• " or "1. ", put before the item's first text
 
     def text(self, value: str) -> None:
         if self.quiet:
@@ -122,6 +129,11 @@ class _BlockWriter:
 
     def newline(self) -> None:
         self.parts.append("\n")
+
+    def preformatted(self, value: str) -> None:
+        """Text of a ``<pre>``: its line breaks are line breaks."""
+        if not self.quiet:
+            self.parts.append(value)
 
     def flush(self, next_kind: str = "p") -> None:
         if self.parts:
@@ -140,6 +152,9 @@ class _BlockWriter:
 
     def _emit(self, lines: list[str]) -> None:
         if lines:
+            if self.mark:
+                lines[0] = self.mark + lines[0]
+                self.mark = ""
             self.blocks.append(Block(type=self.kind, text="\n".join(lines)))  # type: ignore[arg-type]
 
     def add(self, block: Block) -> None:
@@ -306,7 +321,18 @@ def _parse_html(markup: str) -> Any:
     return root
 
 
-def _html_blocks(markup: str, out: _BlockWriter) -> None:
+def _list_start(el: Any) -> int:
+    """The number of an ``<ol>``'s first item (``start="3"``), 1 when absent or not a number."""
+    try:
+        return int((el.get("start") or "1").strip())
+    except ValueError:
+        return 1
+
+
+def _html_blocks(markup: str, out: _BlockWriter, *, quote: bool = False) -> None:
+    """HTML → blocks (``quote``: everything in it is a quote, as in a Markdown ``>`` block).
+    List items keep their marks in the text (``• `` in ``<ul>``, ``1. `` in ``<ol>``) and
+    ``<pre>`` keeps its line breaks, as a reader sees them."""
     from lxml.etree import Comment
 
     root = _parse_html(markup)
@@ -315,7 +341,9 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
     if root is None:
         _plain_blocks(markup, out)
         return
-    quote_depth = 0
+    quote_depth = 1 if quote else 0
+    pre_depth = 0
+    lists: list[int | None] = []  # the next number of each open <ol>, None for a <ul>
     widget_starts: set[Any] | None = None  # found when the first start marker is seen
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
@@ -327,6 +355,12 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
             if tag == "blockquote":
                 quote_depth -= 1
                 out.kind = "quote" if quote_depth else "p"
+            elif tag == "pre":
+                pre_depth -= 1
+            elif tag in ("ol", "ul") and lists:
+                lists.pop()
+            elif tag == "li":
+                out.mark = ""  # an item without text
         elif tag is None:
             # comments and processing instructions are not text; "<!-- X_Start -->" …
             # "<!-- X_End -->" pairs mark injected widgets (stock charts): no text, no images
@@ -356,13 +390,24 @@ def _html_blocks(markup: str, out: _BlockWriter) -> None:
                 if tag in _HEADINGS or (tag == "p" and _is_bold_heading(el)):
                     kind = "h"
                 out.flush(kind)
+            if tag == "pre":
+                pre_depth += 1
+            elif tag == "ol":
+                lists.append(_list_start(el))
+            elif tag == "ul":
+                lists.append(None)
+            elif tag == "li":
+                number = lists[-1] if lists else None
+                out.mark = "• " if number is None else f"{number}. "
+                if number is not None:
+                    lists[-1] = number + 1
             if el.text:
-                out.text(el.text)
+                (out.preformatted if pre_depth else out.text)(el.text)
             stack.append((el, True))
             stack.extend((child, False) for child in reversed(el))
             continue
         if el.tail and el is not root:
-            out.text(el.tail)
+            (out.preformatted if pre_depth else out.text)(el.tail)
     out.quiet = False
     out.flush()
 
@@ -383,23 +428,73 @@ _MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
+_MD_AUTOLINK = re.compile(
+    r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>",
+    re.IGNORECASE,
+)
+#: an inline HTML tag or comment in Markdown; a code span first, so that a tag in it stays text
+_MD_RAW_HTML = re.compile(rf"`[^`\n]+`|<!--.*?(?:-->|$)|{_HTML_HINT.pattern}", re.IGNORECASE)
+_MD_LINE_BREAK_TAG = re.compile(r"<br\s*/?>\s*$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+_FRAGMENT_TAG = re.compile(r"<[^<>]*>")
+#: inline tags that only wrap text (no hiding style, no image, no script): text without a tree
+_PLAIN_INLINE = re.compile(
+    r"</?(?:a|abbr|b|big|br|cite|code|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike"
+    r"|strong|sub|sup|time|tt|u|var|wbr)(?:\s(?![^<>]*(?:style|hidden))[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+
+
 def _md_inline(text: str) -> str:
-    """Markdown inline markup → plain text: links keep their text, emphasis and code marks go,
-    entities with their ``;`` are decoded (CommonMark: ``AT&T`` and ``&para`` stay as written)."""
+    """Markdown inline markup → plain text: links keep their text, autolinks their URL,
+    emphasis and code marks go, entities with their ``;`` are decoded (CommonMark: ``AT&T`` and
+    ``&para`` stay as written)."""
     if "[" in text:
         text = _MD_INLINE_LINK.sub(r"\1", text)
     if "*" in text or "__" in text:
         text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
     if "`" in text:
         text = _MD_CODE.sub(r"\1", text)
+    if "<" in text:
+        text = _MD_AUTOLINK.sub(r"\1", text)
     if "&" in text:
         text = _MD_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     return text
 
 
+def _md_html(line: str) -> str:
+    """One line of Markdown with inline HTML → HTML, as kramdown renders it: the Markdown is
+    read (images become ``<img>``, links their text, emphasis goes) and its text escaped, the
+    HTML tags stay as written. A ``<br>`` ending the line is the line break itself."""
+    kept: list[str] = []
+
+    def keep(markup: str) -> str:
+        kept.append(markup)
+        return f"\x00{len(kept) - 1}\x00"
+
+    def raw(m: re.Match[str]) -> str:
+        return m.group(0) if m.group(0).startswith("`") else keep(m.group(0))
+
+    line = _MD_LINE_BREAK_TAG.sub("", line.replace("\x00", ""))
+    if "![" in line:
+        line = _MD_IMAGE.sub(
+            lambda m: keep(
+                f'<img src="{html.escape(m.group(2))}" alt="{html.escape(m.group(1).strip())}">'
+            ),
+            line,
+        )
+    line = _MD_RAW_HTML.sub(raw, line)
+    text = html.escape(_md_inline(line), quote=False)
+    return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
+
+
 def _md_cell(text: str) -> str:
-    """Inline Markdown on one line of its own (a table cell, a digest line): ``&#10;`` or a tab
-    must not make a line break or a column in the plain text."""
+    """Inline Markdown on one line of its own (a table cell, a digest line, a heading):
+    ``&#10;``, ``<br>`` or a tab must not make a line break or a column in the plain text."""
+    if _HTML_HINT.search(text):
+        root = _parse_html(_md_html(text))
+        if root is not None:
+            return _inline_text(root)
     return " ".join(_md_inline(text).split())
 
 
@@ -409,29 +504,52 @@ def _md_line(line: str, out: _BlockWriter) -> None:
         for m in _MD_IMAGE.finditer(line):
             out.add(Block(type="img", src=m.group(2), alt=m.group(1).strip() or None))
         line = _MD_IMAGE.sub("", line)
-    line = _MD_BULLET.sub("", line)
+    line = _MD_BULLET.sub("• ", line)
     if line.strip():
         out.text(_md_inline(line.strip()))
         out.newline()
 
 
+def _md_lines(lines: list[str], out: _BlockWriter, *, quote: bool = False) -> None:
+    """Lines of one Markdown paragraph (or ``>`` block). With inline HTML in them, the lines
+    become one HTML fragment, so that an element may span lines (a hidden ``<span>``)."""
+    if not any(_HTML_HINT.search(line) for line in lines):
+        for line in lines:
+            _md_line(line, out)
+        return
+    fragment = "<br>".join(_md_html(_MD_BULLET.sub("• ", line).strip()) for line in lines)
+    tags = _FRAGMENT_TAG.findall(fragment)  # the text is escaped: every "<" starts a tag
+    if all(_PLAIN_INLINE.fullmatch(tag) for tag in tags):
+        # the common case (<span>, <a>, <br>…), read without building a tree
+        for line in _FRAGMENT_TAG.sub(_plain_inline, fragment).split("\n"):
+            out.text(html.unescape(line))
+            out.newline()  # an empty line (<br><br>) ends the paragraph, as in HTML
+        return
+    _html_blocks(fragment, out, quote=quote)
+
+
+def _plain_inline(m: re.Match[str]) -> str:
+    return "\n" if m.group(0)[1:3].lower() == "br" else ""
+
+
 def _markdown_blocks(body: str, out: _BlockWriter) -> None:
     """Markdown → blocks. Every source line stays a line: Chinese posts often break paragraphs
     with a single line break, and joining those lines would glue paragraphs together. HTML
-    comments (Jekyll's ``<!--more-->`` excerpt mark) are not text."""
+    comments (Jekyll's ``<!--more-->`` excerpt mark) are not text; other inline HTML is read
+    inside the Markdown (``_md_lines``); code in fences is text as written."""
     if "<!--" in body:
         body = _HTML_COMMENT.sub("", body)
+    fence = ""
     for chunk in re.split(r"\n[ \t]*\n", body):
         lines = [line for line in chunk.split("\n") if line.strip()]
         if not lines:
             continue
-        if all(line.lstrip().startswith(">") for line in lines):
+        if not fence and all(line.lstrip().startswith(">") for line in lines):
             out.flush("quote")
-            for line in lines:
-                _md_line(line.lstrip()[1:], out)
+            _md_lines([line.lstrip()[1:] for line in lines], out, quote=True)
             out.flush()
             continue
-        if len(lines) >= 2 and "|" in lines[0] and _MD_TABLE_RULE.match(lines[1]):
+        if not fence and len(lines) >= 2 and "|" in lines[0] and _MD_TABLE_RULE.match(lines[1]):
             rows = [
                 [_md_cell(cell) for cell in line.strip().strip("|").split("|")]
                 for n, line in enumerate(lines)
@@ -440,29 +558,153 @@ def _markdown_blocks(body: str, out: _BlockWriter) -> None:
             out.add(Block(type="table", rows=rows))
             continue
         out.flush()
+        paragraph: list[str] = []
         for n, line in enumerate(lines):
+            opener = _MD_FENCE.match(line)
+            if fence or opener:
+                _md_lines(paragraph, out)
+                paragraph = []
+                if opener and (not fence or opener.group(1) == fence):
+                    fence = "" if fence else opener.group(1)
+                elif line.strip():
+                    out.text(line.strip())  # code: the line as written
+                    out.newline()
+                continue
             heading = _MD_HEADING.match(line)
             setext = n + 1 < len(lines) and _MD_SETEXT.match(lines[n + 1])
             if heading or (setext and not _MD_RULE.match(line)):
+                _md_lines(paragraph, out)
+                paragraph = []
                 out.flush("h")
-                out.text(_md_inline((heading.group(2) or "") if heading else line.strip()))
+                out.text(_md_cell((heading.group(2) or "") if heading else line.strip()))
                 out.flush()
-            elif _MD_RULE.match(line) or _MD_FENCE.match(line) or (n and _MD_SETEXT.match(line)):
-                continue
-            else:
-                _md_line(line, out)
+            elif not (_MD_RULE.match(line) or (n and _MD_SETEXT.match(line))):
+                paragraph.append(line)
+        _md_lines(paragraph, out)
         out.flush()
 
 
+#: a line that starts an HTML block (kramdown, CommonMark): a block-level tag, a comment, a
+#: declaration or processing instruction. Inline tags (``<span>``, ``<a>``, ``<br>``) do not.
+_HTML_BLOCK_NAMES = _BLOCK_TAGS | _SKIP_TAGS | {
+    "html", "body", "table", "thead", "tbody", "tfoot", "caption", "colgroup", "col", "td", "th",
+    "legend", "menu", "dialog", "hgroup", "option", "optgroup", "frameset", "frame", "base",
+    "param", "source", "track", "picture",
+}  # fmt: skip
+_VOID = {"hr", "col", "embed", "link", "meta", "source", "track", "param", "base", "frame", "input"}
+_HTML_BLOCK_START = re.compile(
+    r"[ \t]*(<)(?:(/?)([A-Za-z][A-Za-z0-9]*)(?=[\s/>]|$)|!--|\?|![A-Za-z\[])"
+)
+#: a line that starts with a tag of any name (``<o:p>``), not with an autolink
+_TAG_LINE = re.compile(r"[ \t]*<(?:/?[A-Za-z][\w-]*(?::[\w-]+)?(?=[\s/>])|!|\?)")
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?=[\s/>])[^<>]*>")
+
+
+def _matching_ends(body: str) -> dict[int, int]:
+    """Offset of each block-level start tag → offset just after its end tag, in one pass."""
+    open_tags: dict[str, list[int]] = {}
+    ends: dict[int, int] = {}
+    for m in _ANY_TAG.finditer(body):
+        name = m.group(2).lower()
+        if name not in _HTML_BLOCK_NAMES or name in _VOID or m.group(0).endswith("/>"):
+            continue
+        stack = open_tags.setdefault(name, [])
+        if not m.group(1):
+            stack.append(m.start())
+        elif stack:
+            ends[stack.pop()] = m.end()
+    return ends
+
+
+def _html_runs(body: str) -> list[tuple[bool, str]]:
+    """Split a body into runs of Markdown and HTML, as kramdown reads it: an HTML block starts
+    at a line that begins with a block-level tag (or a comment) and ends with the line of its
+    end tag; without an end tag, at the next blank line (CommonMark's rule: kramdown would take
+    the rest of the post); lines right after it that start with a tag go with it. HTML blocks
+    with only blank lines between are one run, so that a
+    post written in HTML is read as one document (widget markers pair up across paragraphs)."""
+    lines = body.split("\n")
+    starts = []
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    ends: dict[int, int] | None = None
+    opens: list[int] = []
+    comment_end = -2
+    runs: list[tuple[bool, list[str]]] = []
+    fence = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        opener = _MD_FENCE.match(line)
+        m = None if fence or opener else _HTML_BLOCK_START.match(line)
+        if m and m.group(3) and m.group(3).lower() not in _HTML_BLOCK_NAMES:
+            m = None  # an inline tag: Markdown with HTML in it
+        if opener and (not fence or opener.group(1) == fence):
+            fence = "" if fence else opener.group(1)
+        if m is None:
+            if runs and not runs[-1][0]:
+                runs[-1][1].append(line)
+            else:
+                runs.append((False, [line]))
+            i += 1
+            continue
+        if ends is None:
+            ends = _matching_ends(body)
+            opens = sorted(ends)
+        last = None  # the block's last line, when it has an end
+        at = starts[i] + m.start(1)
+        if m.group(3) is None and line.startswith("<!--", m.start(1)):
+            if comment_end != -1 and comment_end < at + 4:
+                comment_end = body.find("-->", at + 4)  # -1: none after any later start either
+            last = bisect.bisect_right(starts, comment_end) - 1 if comment_end >= 0 else None
+        elif m.group(3) is None or m.group(2) or m.group(3).lower() in _VOID:
+            last = i
+        else:
+            end_tag = ends.get(at)
+            last = bisect.bisect_right(starts, end_tag - 1) - 1 if end_tag is not None else None
+        if last is None:
+            last = i
+            while last + 1 < len(lines) and lines[last + 1].strip():
+                last += 1
+        # an element opened inside the block ends inside it (``<p>x</p><pre>a\nb</pre>``), and
+        # lines of markup right after it belong to it too (``<o:p>``, a closing ``</div>``)
+        k = bisect.bisect_left(opens, at)
+        while True:
+            while k < len(opens) and opens[k] < starts[last] + len(lines[last]):
+                last = max(last, bisect.bisect_right(starts, ends[opens[k]] - 1) - 1)
+                k += 1
+            if last + 1 < len(lines) and _TAG_LINE.match(lines[last + 1]):
+                last += 1
+            else:
+                break
+        block = lines[i : last + 1]
+        if runs and not runs[-1][0] and not "".join(runs[-1][1]).strip() and len(runs) > 1:
+            blank = runs.pop()[1]  # only blank lines since the last HTML block
+            runs[-1][1].extend(blank)
+        if runs and runs[-1][0]:
+            runs[-1][1].extend(block)
+        else:
+            runs.append((True, block))
+        i = last + 1
+    return [(is_html, "\n".join(run)) for is_html, run in runs]
+
+
 def parse_body(body: str) -> tuple[list[Block], str | None, str | None]:
-    """Body text → (blocks, summary, original url). Trailing link lines are metadata, not text."""
+    """Body text → (blocks, summary, original url). Trailing link lines are metadata, not text.
+
+    A body is Markdown with HTML in it, as Jekyll (kramdown) reads it: HTML blocks (lines that
+    start with a block-level tag: a post written in HTML is one) are read as HTML, the rest as
+    Markdown with its inline HTML (``<span>``, ``<br>``) read inside it."""
     body, url = _split_trailer(body)
     summary, rest = _split_summary(body)
     out = _BlockWriter()
     if summary:
         out.blocks.append(Block(type="quote", text=summary))
-    if _HTML_HINT.search(rest):
-        _html_blocks(rest, out)
+    if _HTML_HINT.search(rest) or "<!--" in rest:
+        for is_html, run in _html_runs(rest):
+            (_html_blocks if is_html else _markdown_blocks)(run, out)
     else:
         _markdown_blocks(rest, out)
     return out.blocks, summary, url

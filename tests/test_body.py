@@ -187,7 +187,7 @@ def test_parse_body_every_corpus_post(path):
         ("标题\n===\n\n正文", [("h", "标题"), ("p", "正文")]),
         ("上\n\n***\n\n下", [("p", "上"), ("p", "下")]),
         ("```\n代码\n```", [("p", "代码")]),
-        ("* 甲\n+ 乙\n1. 丙", [("p", "甲\n乙\n1. 丙")]),
+        ("* 甲\n+ 乙\n1. 丙", [("p", "• 甲\n• 乙\n1. 丙")]),  # marks kept, as in <ul>/<ol>
         ("**粗体**与 __粗体__", [("p", "粗体与 粗体")]),
         ("与__粗体__", [("p", "与__粗体__")]),  # CommonMark: intraword __ is no emphasis
         ("5**2 与 a__b__c", [("p", "5**2 与 a__b__c")]),
@@ -261,7 +261,7 @@ def test_parse_body_quote_later_is_no_summary():
         ('<?xml version="1.0" encoding="utf-8"?><p>一</p><p>二</p>', "一\n\n二"),
         ("<p>x<!-- c -->y</p><script>z</script><style>w</style><noscript>v</noscript>", "xy"),
         ('<p style="DISPLAY : none">藏</p><p hidden>藏</p><p style="visibility:hidden">藏</p>', ""),
-        ("<ul><li>甲</li><li>乙</li></ul>", "甲\n\n乙"),
+        ("<ul><li>甲</li><li>乙</li></ul>", "• 甲\n\n• 乙"),
         ("<p>前<img src='a.jpg'>后</p>", "前\n\n后"),
         ("这是<i>斜体</i>和<sup>2</sup>", "这是斜体和2"),  # any HTML tag makes the body HTML
         ("x<script>alert(1)</script>y", "xy"),
@@ -417,9 +417,10 @@ def test_parse_body_back_links_line_is_fast():
 
 
 def test_parse_body_autolink_mid_text_kept():
+    """An autolink that is not the trailing original link reads as its URL, as on the site."""
     parsed = read("<http://a.example/1>\n\n正文")
     assert parsed.url is None
-    assert parsed.text == "<http://a.example/1>\n\n正文"
+    assert parsed.text == "http://a.example/1\n\n正文"
 
 
 def test_parse_body_trailing_tag_is_not_a_url():
@@ -543,3 +544,106 @@ def test_parse_body_property_inline_tags_never_break_words(paragraphs):
 )  # fmt: skip
 def test_parse_body_widget_start_counts_only_with_an_end_after_it(body, text):
     assert read(body).text == text
+
+
+# -- Markdown with inline HTML, as Jekyll (kramdown) reads it ------------------------------------
+# Each expectation was checked against the page Debian's jekyll 4.3 builds from the same body.
+
+
+def blocks_of(parsed: Body) -> list[tuple[str, object]]:
+    return [(b.type, b.rows if b.type == "table" else b.text or b.src) for b in parsed.blocks]
+
+
+@pytest.mark.parametrize(
+    ("body", "blocks"),
+    [
+        # paragraphs stay apart: no word made across them
+        ("第一段结尾是央\n企开头<span>x</span>\n\n第二段", [("p", "第一段结尾是央\n企开头x"), ("p", "第二段")]),
+        # a <br> ending a line is that line break, not a second one
+        ("甲<br>\n乙<br/>\n丙\n\n丁", [("p", "甲\n乙\n丙"), ("p", "丁")]),
+        ("甲<br><br>乙", [("p", "甲"), ("p", "乙")]),
+        ("## 标题<span>一</span>\n\n正文<br>", [("h", "标题一"), ("p", "正文")]),
+        ("标题<b>二</b>\n===\n正文", [("h", "标题二"), ("p", "正文")]),
+        ("| a | b |\n|---|---|\n| 1<br>2 | <b>3</b> |", [("table", [["a", "b"], ["1 2", "3"]])]),
+        ("- 甲<b>粗</b>\n- 乙", [("p", "• 甲粗\n• 乙")]),
+        ("1. 甲<b>粗</b>\n2. 乙", [("p", "1. 甲粗\n2. 乙")]),
+        ("```\n<p>代码</p>\n\n<b>x</b>\n```\n\n正文<span>s</span>",
+         [("p", "<p>代码</p>"), ("p", "<b>x</b>"), ("p", "正文s")]),
+        ("![图](http://x/a.png) 说明<span>s</span>", [("img", "http://x/a.png"), ("p", "说明s")]),
+        ("见 <http://example.com/x> 与 <a@b.cn> 后文<span>s</span>",
+         [("p", "见 http://example.com/x 与 a@b.cn 后文s")]),
+        ("甲<span style='display:none'>藏\n藏</span>乙", [("p", "甲乙")]),
+        ("**粗<span>体</span>** [链<i>接</i>](http://x)", [("p", "粗体 链接")]),
+        ("用 `<span>` 标签<br>", [("p", "用 <span> 标签")]),
+        ("x<script>alert(1)</script>y <1% 与 AT&T", [("p", "xy <1% 与 AT&T")]),
+        ("正文\n\n> 引<b>用</b>\n> 第二行", [("p", "正文"), ("quote", "引用\n第二行")]),
+        ("甲<img src='http://x/b.png' alt='图'>乙", [("p", "甲"), ("img", "http://x/b.png"), ("p", "乙")]),
+    ],
+)  # fmt: skip
+def test_parse_body_markdown_with_inline_html(body, blocks):
+    assert blocks_of(read(body)) == blocks
+
+
+def test_parse_body_inline_html_makes_no_word_across_paragraphs():
+    parsed = read("第一段结尾是央\n\n企开头<span>x</span>")
+    assert parsed.text == "第一段结尾是央\n\n企开头x"
+    assert "央企" not in parsed.text
+
+
+@pytest.mark.parametrize(
+    ("body", "blocks"),
+    [
+        # an HTML block in Markdown: read as HTML, the Markdown around it as Markdown
+        ("## 标题\n\n<div>块\n内容</div>\n## 紧跟\n\n- 甲",
+         [("h", "标题"), ("p", "块内容"), ("h", "紧跟"), ("p", "• 甲")]),
+        # inside an HTML block, Markdown is not read (kramdown's default)
+        ("<div>\n正文第一段。\n\n**不是粗体**\n</div>\n\n**粗体**",
+         [("p", "正文第一段。"), ("p", "**不是粗体**"), ("p", "粗体")]),
+        # a block tag interrupts a paragraph
+        ("导语<span>x</span>\n<p>一</p>\n\n正文", [("p", "导语x"), ("p", "一"), ("p", "正文")]),
+        # a start tag without its end: the block ends at the blank line
+        ("<p>无结束\n文字\n\n**粗体**", [("p", "无结束文字"), ("p", "粗体")]),
+        # markup lines right after a block go with it
+        ("<p>正文</p>\n<o:p></o:p>\n</div>", [("p", "正文")]),
+        # widget markers pair up across HTML blocks separated by blank lines
+        ("<p>一</p>\n\n<!-- EM_Start -->\n\n<p>图</p>\n\n<!-- EM_End -->\n\n<p>二</p>",
+         [("p", "一"), ("p", "二")]),
+    ],
+)  # fmt: skip
+def test_parse_body_html_blocks_in_markdown(body, blocks):
+    assert blocks_of(read(body)) == blocks
+
+
+def test_parse_body_html_post_with_indented_lines_is_html():
+    body = "<div class='a'>\n  <p>中国\n  经营网</p>\n    <p>第二段</p>\n</div>"
+    assert blocks_of(read(body)) == [("p", "中国经营网"), ("p", "第二段")]
+
+
+# -- text that a reader sees: lists, <pre>, links ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ("<ol><li>甲</li><li>乙</li></ol>", "1. 甲\n\n2. 乙"),
+        ("<ol start='3'><li>甲<ul><li>子</li></ul></li><li>乙</li></ol>", "3. 甲\n\n• 子\n\n4. 乙"),
+        ("<ul><li><p>甲</p><p>续</p></li><li></li><li>乙</li></ul>", "• 甲\n\n续\n\n• 乙"),
+        ("<pre>第一行\n  第二行\n第三行</pre><p>后</p>", "第一行\n第二行\n第三行\n\n后"),
+        ("<p>x</p><pre><code>a = 1\nb = 2</code>\n尾</pre>", "x\n\na = 1\nb = 2\n尾"),
+        ("- 甲\n* 乙\n  + 子\n3. 丙", "• 甲\n• 乙\n• 子\n3. 丙"),
+    ],
+)
+def test_parse_body_lists_and_pre_as_a_reader_sees_them(body, text):
+    assert read(body).text == text
+
+
+def test_parse_body_two_trailing_links_both_kept():
+    body = "正文。\n\n<http://a.example/first>\n\n<http://b.example/news/1,202204092337358966.html>"
+    parsed = read(body + "\n\n[返回首页](../)\n")
+    assert parsed.url == "http://b.example/news/1,202204092337358966.html"
+    assert parsed.text == "正文。\n\nhttp://a.example/first"
+
+
+def test_parse_body_empty_link_before_the_original_is_dropped():
+    parsed = read("正文。\n\n<>\n<http://b.example/2>")
+    assert (parsed.text, parsed.url) == ("正文。", "http://b.example/2")

@@ -510,13 +510,13 @@ def test_parse_post_markdown_file():
         {"type": "img", "src": "http://example.com/c.png", "alt": "示意图"},
         {"type": "quote", "text": "引用一段话。"},
         {"type": "table", "rows": [["指标", "数值"], ["增速", "14.4%"], ["投资", "42.7%"]]},
-        {"type": "p", "text": "要点一\n要点二"},
+        {"type": "p", "text": "• 要点一\n• 要点二"},
         {"type": "p", "text": "填写______年。"},
     ]
     assert parsed.text == (
         "摘要：创新联合体建设提速。\n\n划定重点领域\n\n正文第一段，含加粗、链接文字与代码。\n"
         "第二行紧跟<标记>，AT&T 与 a&para 照原样。\n\n引用一段话。\n\n指标\t数值\n增速\t14.4%\n"
-        "投资\t42.7%\n\n要点一\n要点二\n\n填写______年。"
+        "投资\t42.7%\n\n• 要点一\n• 要点二\n\n填写______年。"
     )
     assert parsed.warnings == []
 
