@@ -54,6 +54,7 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
 _HANDLER = frontmatter.YAMLHandler()
 _DEEP_INDENT = re.compile(r"^[ \t]{48}", re.MULTILINE)
+_COMPACT_NEST = re.compile(r"(?:[-?:][ \t]+){8}")
 _LINE_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]*(.*?))?\s*$")
 _LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
 _FLOW_LIST = re.compile(r"^\[(.*)\]$")
@@ -63,7 +64,8 @@ _OPENER = re.compile(r"^-{3,}[ \t]*$")
 _CLOSER = re.compile(r"^(?:-{3,}|\.{3})[ \t]*$", re.MULTILINE)
 #: deeper front matter is read line by line: real posts nest two levels at most
 _MAX_DEPTH = 32
-#: front matter with more values than this once aliases are expanded is read line by line
+#: front matter with more values than this, beyond one per character of its text (which no
+#: front matter without aliases reaches), is read line by line: aliases expanded too far
 _MAX_VALUES = 10_000
 #: characters YAML escapes (``\n``, ``\t``, ``\N``, ``\L``…) put in a title, which never has them
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
@@ -142,14 +144,13 @@ def recover_front_matter(fm: str) -> dict[str, Any]:
 
 
 def _may_nest_deeply(fm: str) -> bool:
-    """True when the front matter could nest deeply: libyaml's C composer
-    recurses without a limit and crashes the process (SIGSEGV) on ~50,000 nested ``[``, so such
-    text goes to the pure-Python loader, which raises ``RecursionError`` instead. Nesting needs
-    brackets, block indicators or indentation; real front matter has few of each."""
+    """True when the front matter could nest deeply: libyaml's C composer recurses without a
+    limit and crashes the process (SIGSEGV) on ~50,000 nested ``[``, so such text goes to the
+    pure-Python loader (six times slower), which raises ``RecursionError`` instead. Nesting needs
+    brackets, block indicators on one line (``- - - x``) or indentation; real front matter has
+    few of each, while a long flat list or many keys (which cannot nest) stay on the C loader."""
     return bool(
-        fm.count("[") + fm.count("{") > 64
-        or fm.count("- ") + fm.count("? ") + fm.count(": ") > 256
-        or _DEEP_INDENT.search(fm)
+        fm.count("[") + fm.count("{") > 64 or _COMPACT_NEST.search(fm) or _DEEP_INDENT.search(fm)
     )
 
 
@@ -168,7 +169,7 @@ def _jsonable(value: Any, depth: int = 0, budget: list[int] | None = None) -> An
         budget = [_MAX_VALUES]
     budget[0] -= 1
     if budget[0] < 0:
-        raise _TooMany(f"front matter has more than {_MAX_VALUES:,} values with its aliases")
+        raise _TooMany("front matter has too many values once its aliases are expanded")
     if depth > _MAX_DEPTH:
         raise _TooDeep(f"front matter nests deeper than {_MAX_DEPTH} levels")
     if isinstance(value, dict):
@@ -243,7 +244,7 @@ def load_front_matter(fm: str) -> tuple[dict[str, Any], list[str]]:
     try:
         data = _HANDLER.load(fm, Loader=loader)
         if isinstance(data, dict):
-            data = _jsonable(data)
+            data = _jsonable(data, budget=[_MAX_VALUES + len(fm)])
     except _TooMany as exc:
         return recover_front_matter(fm), [f"{exc}; read it line by line"]
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
