@@ -31,14 +31,14 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
-from datasette.utils.asgi import BadRequest, NotFound, Response
+from datasette.utils.asgi import BadRequest, Response
 from markupsafe import Markup, escape
 
-from .. import export
-from ..errors import NewsarcError, StoreError
-from ..models import Post
-from ..search import SearchResult, Term, compile_query, find_spans, search
-from ..store import Filters, Store
+from newsarc import export
+from newsarc.errors import NewsarcError, StoreError
+from newsarc.models import Post
+from newsarc.search import SearchResult, Term, compile_query, find_spans, search
+from newsarc.store import Filters, Store
 
 #: results per page of the search page
 PAGE_SIZE = 20
@@ -99,7 +99,7 @@ def _has_archive_tables(path: str) -> bool:
 def request_filters(args: Any, names: dict[str, str]) -> Filters:
     """``Filters`` from request arguments; ``names`` maps each filter to its argument name.
     A bad date raises ``UsageError`` with the CLI's message."""
-    from ..dates import period_bound
+    from newsarc.dates import period_bound
 
     def value(name: str) -> str | None:
         key = names.get(name)
@@ -139,7 +139,7 @@ def _error(exc: NewsarcError) -> str:
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     # an import beside the server holds the write lock for a moment at a time: wait for it
     # rather than fail a page (readers in WAL mode only wait during a checkpoint's reset)
-    from ..store import busy_timeout
+    from newsarc.store import busy_timeout
 
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
@@ -261,12 +261,24 @@ def post_url(datasette: Any, database: str, post_id: int) -> str:
 async def _archive(datasette: Any, request: Any) -> tuple[str, Any]:
     database = tilde_decode(request.url_vars["database"])
     if database not in datasette.databases or not is_archive(datasette, database):
-        raise NotFound(f"no newsarc archive named {database!r}")
+        raise _Missing(f"no newsarc archive named {database!r}")
     await datasette.ensure_permissions(
         request.actor,
         [("view-table", (database, "posts")), ("view-database", database), "view-instance"],
     )
     return database, datasette.get_database(database)
+
+
+class _Missing(Exception):
+    """A page of an archive or post that does not exist."""
+
+
+async def _not_found(datasette: Any, request: Any, message: str) -> Response:
+    # rendered here rather than raised: Datasette's exception handler prints a long traceback
+    # for every error, which a mistyped post id does not deserve
+    context = {"error": message, "status": 404, "title": None, "ok": False}
+    html = await datasette.render_template("error.html", context, request=request)
+    return Response.html(html, status=404)
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> Markup:
@@ -289,8 +301,11 @@ FORM_FILTERS = ("category", "tag", "source", "since", "until")
 
 
 async def search_page(datasette: Any, request: Any) -> Response:
-    """``/-/newsarc/<db>?q=…``: ranked results with highlighted snippets, like ``newsarc search``."""
-    database, db = await _archive(datasette, request)
+    """``/-/newsarc/<db>?q=…``: ranked results with highlighted snippets, as ``newsarc search``."""
+    try:
+        database, db = await _archive(datasette, request)
+    except _Missing as exc:
+        return await _not_found(datasette, request, str(exc))
     args = request.args
     query = (args.get("q") or "").strip()
     sort = args.get("sort") if args.get("sort") in SORTS else "rank"
@@ -318,13 +333,10 @@ async def search_page(datasette: Any, request: Any) -> Response:
             context["error"] = _error(exc)
             status = 400
         else:
+            offset = (page - 1) * PAGE_SIZE
 
             def run(conn: sqlite3.Connection) -> tuple[SearchResult, list[Section]]:
-                store = Store(conn, Path(db.path))
-                result = search(store, query, filters, sort=sort,  # type: ignore[arg-type]
-                                limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, text=False)  # fmt: skip
-                extra = [fn(store, query, filters, result) for fn in SEARCH_SECTIONS]
-                return result, [s for s in extra if s is not None]
+                return _search(Store(conn, Path(db.path)), query, filters, sort, offset)
 
             result, context["sections"] = await db.execute_fn(run)
             title_terms = _title_terms(terms)
@@ -351,6 +363,14 @@ async def search_page(datasette: Any, request: Any) -> Response:
     return Response.html(html, status=status)
 
 
+def _search(
+    store: Store, query: str, filters: Filters, sort: Any, offset: int
+) -> tuple[SearchResult, list[Section]]:
+    result = search(store, query, filters, sort=sort, limit=PAGE_SIZE, offset=offset, text=False)
+    extra = [fn(store, query, filters, result) for fn in SEARCH_SECTIONS]
+    return result, [s for s in extra if s is not None]
+
+
 def _pages(request: Any, page: int, total: int) -> dict[str, str | None]:
     """Links to the previous and next page, keeping every other argument."""
     from datasette.utils import path_with_replaced_args
@@ -375,7 +395,10 @@ def _table_url(datasette: Any, database: str, query: str, args: Any) -> str:
 
 async def post_page(datasette: Any, request: Any) -> Response:
     """``/-/newsarc/<db>/<id>``: one post, readable: metadata, then the body as blocks."""
-    database, db = await _archive(datasette, request)
+    try:
+        database, db = await _archive(datasette, request)
+    except _Missing as exc:
+        return await _not_found(datasette, request, str(exc))
     post_id = int(request.url_vars["post_id"])
 
     def run(conn: sqlite3.Connection) -> tuple[Post | None, list[Section]]:
@@ -388,7 +411,7 @@ async def post_page(datasette: Any, request: Any) -> Response:
 
     post, sections = await db.execute_fn(run)
     if post is None:
-        raise NotFound(f"no post {post_id} in {database}")
+        return await _not_found(datasette, request, f"no post {post_id} in {database}")
     metadata = [
         (label, Markup(export.link_html(value)) if label == "url" else value)
         for label, value in export.metadata(post)
@@ -431,6 +454,11 @@ def datasette_for(db_path: Path) -> Any:
     plugin = sys.modules[__name__]
     if not pm.is_registered(plugin):
         pm.register(plugin, name="newsarc")
+    # Datasette prints a traceback with every local variable, through Rich when installed (and
+    # newsarc brings Rich), for each 4xx page too: a mistyped query would fill the terminal
+    import datasette.handle_exception
+
+    datasette.handle_exception.rich = None  # type: ignore[attr-defined]
     return Datasette(
         [str(db_path)],
         settings=SETTINGS,
