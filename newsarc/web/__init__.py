@@ -437,6 +437,8 @@ async def post_page(datasette: Any, request: Any) -> Response:
 SETTINGS = {
     "truncate_cells_html": 200,
     "facet_time_limit_ms": 1000,
+    # suggestions run a query per column on every table page: seconds on a large archive
+    "suggest_facets": False,
     "default_page_size": 50,
 }
 
