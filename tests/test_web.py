@@ -474,3 +474,20 @@ def test_web_sees_posts_imported_while_it_serves(tmp_path, loop):
     with Store.open(db) as store:
         Importer(store).run([folder])
     assert sorted(ids("文章")) == [1, 2] and ids("晚到") == [2]
+
+
+def test_web_month_facet_follows_the_search(get, store):
+    query = "的 OR 分页测试"
+    data = get(f"/web/posts.json?_search={quote(query)}&_size=1").json()
+    months = {r["value"]: r for r in data["facet_results"]["date"]["results"]}
+    hits = search(store, query, limit=None).hits
+    expected: dict[str, int] = {}
+    for hit in hits:
+        if hit.post.date:
+            expected[hit.post.date[:7]] = expected.get(hit.post.date[:7], 0) + 1
+    assert {m: r["count"] for m, r in months.items()} == expected
+    assert list(months) == sorted(expected, reverse=True)
+    # choosing a month is newsarc's --since/--until for it
+    chosen = months["2023-01"]["toggle_url"].replace("http://localhost", "").replace("&_size=1", "")
+    ids = [r["id"] for r in get(chosen + "&_shape=array&_size=max&_col=id").json()]
+    assert sorted(ids) == sorted(cli_ids(store, query, Filters(since=1672502400, until=1675180800)))

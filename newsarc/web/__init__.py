@@ -203,7 +203,7 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
                     "posts": {
                         "sort_desc": "date_utc",
                         "label_column": "title",
-                        "facets": ["category", "source", {"array": "tags"}],
+                        "facets": ["category", "source", {"array": "tags"}, {"month": "date"}],
                         "description_html": Markup(
                             '<a href="{}">Search the posts</a> (ranked, with highlights); '
                             "<code>?_search=</code> here uses the same query language"
@@ -237,6 +237,13 @@ def table_actions(datasette: Any, actor: Any, database: str, table: str, request
     if table == "posts" and is_archive(datasette, database):
         return [{"href": search_url(datasette, database), "label": "Search posts (newsarc)"}]
     return None
+
+
+@hookimpl
+def register_facet_classes() -> Any:
+    from newsarc.web.facets import MonthFacet
+
+    return [MonthFacet]
 
 
 @hookimpl
