@@ -3,7 +3,9 @@
 Each page is requested in-process through Datasette's own ASGI client (no network, no browser),
 so the time is what the server spends: routing, the search, rendering. Every term is asked once
 to warm the caches, then ``--runs`` times; the median and the slowest run are reported, next to
-``newsarc.search`` alone on the same page of results.
+``newsarc.search`` alone on the same page of results. Pages: the search page (by relevance and
+newest first), and ``posts.json?_search=`` with its default facets (category, source, tags,
+month) and without them (``_nofacet=1``).
 
     python bench/generate.py --corpus DIR 100000 /tmp/posts
     newsarc --db /tmp/web100k.db import /tmp/posts
@@ -68,13 +70,14 @@ def main() -> None:
 
         print(f"archive: {args.db} ({posts:,} posts); {args.runs} runs, median (max) ms")
         print(f"{'term':8} {'matches':>8}  {'search page':>14}  {'by date':>14}  "
-              f"{'posts?_search':>14}  {'search() alone':>14}")  # fmt: skip
+              f"{'posts?_search':>14}  {'no facets':>14}  {'search() alone':>14}")  # fmt: skip
         for term in args.term or TERMS:
             total = search(store, term, limit=1).total
             cells = [
                 page_ms(f"/-/newsarc/{name}?q={quote(term)}"),
                 page_ms(f"/-/newsarc/{name}?q={quote(term)}&sort=-date"),
                 page_ms(f"/{name}/posts.json?_search={quote(term)}&_size=20&_col=title"),
+                page_ms(f"/{name}/posts.json?_search={quote(term)}&_size=20&_col=title&_nofacet=1"),
                 library_ms(term, "rank"),
             ]
             shown = "  ".join(f"{statistics.median(c):7.1f} ({max(c):4.0f})" for c in cells)
