@@ -1,7 +1,9 @@
 """The web view end to end: ``newsarc.web.serve`` on a free localhost port, driven by a real
 headless Chromium (Debian's ``chromium`` and ``chromium-driver``, through Selenium). Types a
 query into the form, reads the results and highlights, opens a post, follows pagination, and
-keeps screenshots of the search and post pages for the README (docs/web-*.png).
+takes screenshots of the search and post pages: into a temporary folder, or, to refresh the
+README's pictures, into docs/ with ``NEWSARC_SCREENSHOTS=docs`` (a folder, relative to the
+repository).
 
 Install the browser with ``scripts/install-browser.sh`` (as root). Under CI (``CI=true``) a
 missing browser fails these tests; elsewhere it skips them with that instruction.
@@ -25,7 +27,6 @@ from newsarc.ingest import Importer
 from newsarc.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = REPO / "docs"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 #: the flags a root user in a container needs, and no calls home
@@ -67,6 +68,20 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go (not docs/ by default: every run would change tracked files)."""
+    wanted = os.environ.get("NEWSARC_SCREENSHOTS")
+    folder = REPO / wanted if wanted else tmp_path_factory.mktemp("shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _screenshot(driver, path: Path) -> None:
+    assert driver.save_screenshot(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
 
 
 def _free_port() -> int:
@@ -140,16 +155,15 @@ def test_browser_search_shows_results_and_highlights(browser, server):
     assert browser.find_element(By.ID, "newsarc-q").get_attribute("value") == "國資委"
 
 
-def test_browser_search_page_screenshot(browser, server):
+def test_browser_search_page_screenshot(browser, server, shots):
     from selenium.webdriver.common.by import By
 
     _search(browser, server, "苹果 OR 国资委")
     assert len(browser.find_elements(By.CLASS_NAME, "newsarc-hit")) >= 3
-    DOCS.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(DOCS / "web-search.png"))
+    _screenshot(browser, shots / "web-search.png")
 
 
-def test_browser_opens_a_post(browser, server):
+def test_browser_opens_a_post(browser, server, shots):
     from selenium.webdriver.common.by import By
 
     _search(browser, server, "创新联合体")
@@ -166,7 +180,7 @@ def test_browser_opens_a_post(browser, server):
         and "创新联合体" in browser.find_element(By.CLASS_NAME, "newsarc-body").text
     )
     assert not browser.find_elements(By.CSS_SELECTOR, ".newsarc-body img")
-    assert browser.save_screenshot(str(DOCS / "web-post.png"))
+    _screenshot(browser, shots / "web-post.png")
 
 
 def test_browser_follows_pagination(browser, server):
