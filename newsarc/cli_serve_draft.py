@@ -38,4 +38,7 @@ def serve(
         raise UsageError(
             f"serve needs Datasette ({exc.name} is missing): pip install 'newsarc[web]'"
         ) from None
-    web.serve(ctx.obj["db_path"], host=host, port=port, open_browser=open_browser)
+    db_path = ctx.obj["db_path"]
+    typer.echo(f"newsarc: serving {db_path} at {web.address(db_path, host, port)} "
+               "(Ctrl-C stops)", err=True)  # fmt: skip
+    web.serve(db_path, host=host, port=port, open_browser=open_browser)

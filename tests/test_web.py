@@ -491,3 +491,29 @@ def test_web_month_facet_follows_the_search(get, store):
     chosen = months["2023-01"]["toggle_url"].replace("http://localhost", "").replace("&_size=1", "")
     ids = [r["id"] for r in get(chosen + "&_shape=array&_size=max&_col=id").json()]
     assert sorted(ids) == sorted(cli_ids(store, query, Filters(since=1672502400, until=1675180800)))
+
+
+def test_web_pages_show_extra_sections(get, store, monkeypatch):
+    """The hook points later work (stories, trends) adds its parts through."""
+    from markupsafe import Markup, escape
+
+    def story(store_, post):
+        return web.Section("Story <1>", Markup("<p>{}</p>").format(f"{post.id} {store_.count()}"))
+
+    def months(store_, query, filters, result):
+        return web.Section("Per month", Markup("<p>{}</p>").format(f"{query}: {result.total}"))
+
+    monkeypatch.setattr(web, "POST_SECTIONS", [story, lambda s, p: None])
+    monkeypatch.setattr(web, "SEARCH_SECTIONS", [months])
+    pid = post_id(store, "NW202204092337358965")
+    html = get(f"/-/newsarc/web/{pid}").text
+    assert f"<h2>{escape('Story <1>')}</h2><p>{pid} {store.count()}</p>" in html
+    html = get(f"/-/newsarc/web?q={quote('分页测试')}").text
+    assert f"<h2>Per month</h2><p>分页测试: {PAGED}</p>" in html
+
+
+def test_web_address_names_the_search_page(archive, get):
+    url = web.address(archive, "127.0.0.1", 8123)
+    assert url == "http://127.0.0.1:8123/-/newsarc/web"
+    assert get(url.removeprefix("http://127.0.0.1:8123")).status_code == 200
+    assert web.address(Path("/x/my archive.db"), "::1") == "http://[::1]:8001/-/newsarc/my+archive"

@@ -475,6 +475,12 @@ def datasette_for(db_path: Path) -> Any:
     )
 
 
+def address(db_path: Path, host: str = "127.0.0.1", port: int = 8001) -> str:
+    """The search page's URL once ``serve`` runs (Datasette names a database after its file)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/-/newsarc/{tilde_encode(Path(db_path).stem)}"
+
+
 def serve(
     db_path: Path, host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False
 ) -> None:
@@ -487,7 +493,6 @@ def serve(
 
     ds = datasette_for(Path(db_path))
     asyncio.run(ds.invoke_startup())
-    name = next(iter(ds.databases.keys() - {"_internal", "_memory"}))
     if open_browser:
-        webbrowser.open(f"http://{host}:{port}{search_url(ds, name)}")
+        webbrowser.open(address(db_path, host, port))
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
