@@ -54,7 +54,7 @@ def main() -> None:
             response = loop.run_until_complete(ds.client.get(path))
             times.append((time.perf_counter() - start) * 1000)
             if response.status_code != 200:
-                raise SystemExit(f"{path}: HTTP {response.status_code}")
+                raise SystemExit(f"{path}: HTTP {response.status_code}: {response.text[:300]}")
         return times[1:]
 
     with Store.open(args.db, readonly=True) as store:

@@ -442,6 +442,8 @@ async def post_page(datasette: Any, request: Any) -> Response:
 
 #: Datasette settings for ``newsarc serve``
 SETTINGS = {
+    # a common term on a large archive, on a busy machine, can take more than Datasette's 1 s
+    "sql_time_limit_ms": 3000,
     "truncate_cells_html": 200,
     "facet_time_limit_ms": 1000,
     # suggestions run a query per column on every table page: seconds on a large archive
