@@ -20,7 +20,7 @@ import typer
 from test_export import add_post
 from typer.testing import CliRunner
 
-from newsarc import cli
+from newsarc.cli import options as cli_options
 from newsarc.cli import app
 from newsarc.store import Store
 
@@ -66,7 +66,7 @@ def hostile(isolated_archive: Path) -> Path:
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch):
     """Make the CLI believe stdout is a colour terminal, 100 columns wide."""
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("LINES", "40")
@@ -527,7 +527,7 @@ def test_hostile_content_on_a_terminal(runner, hostile, terminal, args):
      ["stats"], ["list", "-f", "csv"], ["export", "-f", "markdown"]],
 )  # fmt: skip
 def test_hostile_content_in_text_formats_on_a_terminal(runner, hostile, monkeypatch, args):
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("NO_COLOR", "1")
     out = run(runner, *args).stdout
     assert "\x1b" not in out and "\r" not in out and not C1.search(out), repr(out)

@@ -196,9 +196,9 @@ def test_cli_search_offset_past_the_end_is_nothing_found(
     assert piped.stdout == "" and f"(of {total})" in piped.stderr
     last = run(runner, "search", "港股", "--offset", str(total - 1), "-f", "ids").stdout.split()
     assert len(last) == 1
-    from newsarc import cli
+    from newsarc.cli import options as cli_options
 
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("COLUMNS", "120")
     shown = run(runner, "--plain", "search", "港股", "--offset", "100", code=1).stdout
     assert f"No posts after the first 100 (of {total} matching '港股')." in shown
@@ -225,9 +225,9 @@ def test_cli_search_missing_archive_exit_2(runner: CliRunner, tmp_path: Path):
 
 
 def test_cli_search_terminal_output_highlights(runner: CliRunner, imported, monkeypatch):
-    from newsarc import cli
+    from newsarc.cli import options as cli_options
 
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     out = run(runner, "search", "國資委").stdout
     assert "post matches" in out or "posts match" in out

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from test_export import add_post
 from typer.testing import CliRunner
 
-from newsarc import cli
+from newsarc.cli import options as cli_options
 from newsarc.cli import app
 from newsarc.dates import DEFAULT_TZ
 from newsarc.errors import PostError, QueryError
@@ -510,7 +510,7 @@ def test_hostile_archive_every_command_on_a_terminal(hostile_archive, monkeypatc
     """Every command and format, on a (simulated) colour terminal: post content never moves the
     cursor, clears, retitles, links, rings or reorders the terminal, and Rich markup in it
     prints literally."""
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("LINES", "500")
@@ -532,7 +532,7 @@ def test_hostile_archive_every_command_on_a_terminal(hostile_archive, monkeypatc
 
 def test_hostile_file_names_in_the_import_summary(tmp_path: Path, monkeypatch):
     """File names are content too: the summary lists them on one line each, made visible."""
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: stream is None)  # no progress bar
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: stream is None)  # no progress bar
     monkeypatch.setenv("FORCE_COLOR", "1")
     folder = tmp_path / "posts"
     folder.mkdir()
