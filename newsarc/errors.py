@@ -15,7 +15,7 @@ class ExitStatus(enum.IntEnum):
 
     OK = 0
     #: nothing found: no post matched or was selected, or a post asked for does not exist (the
-    #: others are still shown); stderr says ``newsarc: no …``. Like grep's 1: an answer, not an error
+    #: others are still shown); stderr says ``newsarc: no …``. As grep's 1: an answer, not an error
     NOT_FOUND = 1
     #: usage or input error: bad option, bad query, no such path, unusable database
     USAGE = 2

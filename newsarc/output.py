@@ -54,8 +54,8 @@ class Sort(enum.StrEnum):
 
     date = "date"
     newest = "-date"
-    title = "title"
-    title_desc = "-title"
+    by_title = "title"  # not ``title``: that would hide str.title
+    by_title_desc = "-title"
     id = "id"
     id_desc = "-id"
 

@@ -20,8 +20,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
-from ..errors import ExitStatus, NewsarcError, NotFoundError
+from newsarc import __version__
+from newsarc.errors import ExitStatus, NewsarcError, NotFoundError
 
 
 class Command(NamedTuple):
@@ -35,14 +35,19 @@ class Command(NamedTuple):
 
 #: every command, in the order ``newsarc --help`` lists them
 COMMANDS = {
-    "import": Command("import_", "Import posts: every file with YAML front matter, whatever its extension."),
+    "import": Command(
+        "import_", "Import posts: every file with YAML front matter, whatever its extension."
+    ),
     "search": Command("search", "Search posts."),
     "list": Command("list_", "List posts, newest first."),
     "show": Command("show", "Show posts in full."),
     "export": Command("export", "Export posts to stdout or --out."),
     "stats": Command("stats", "Show statistics."),
-    "maintenance": Command("maintenance", "Check and compact the archive: integrity checks, full-text index merge, VACUUM."),
-}  # fmt: skip
+    "maintenance": Command(
+        "maintenance",
+        "Check and compact the archive: integrity checks, full-text index merge, VACUUM.",
+    ),
+}
 
 TRACEBACK_ENV = "NEWSARC_TRACEBACK"
 
@@ -111,7 +116,7 @@ class NewsarcGroup(TyperGroup):
             # sqlite3 off the start-up path of `--version` and `--help`
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is not None and isinstance(exc, sqlite3.Error):
-                from ..store import describe_error
+                from newsarc.store import describe_error
 
                 _fail(f"newsarc: error: {describe_error(exc, db_path(ctx))}", ExitStatus.USAGE)
             _internal_error(ctx, exc)
@@ -122,7 +127,7 @@ def db_path(ctx: click.Context) -> Path:
     db = (ctx.find_root().obj or {}).get("db")
     if db is not None:
         return Path(db)
-    from ..store import default_db_path
+    from newsarc.store import default_db_path
 
     return default_db_path()
 

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ..errors import NotFoundError, UsageError
-from ..models import count_of
-from ..output import ExportFormat, Sort, clean
+from newsarc.errors import NotFoundError, UsageError
+from newsarc.models import count_of
+from newsarc.output import ExportFormat, Sort, clean
+
 from . import options
 from .options import CategoryOpt, SinceOpt, SortOpt, SourceOpt, TagOpt, UntilOpt
 
@@ -85,8 +86,8 @@ def export(
           -XPOST localhost:9200/_bulk --data-binary @-
     Exit codes: 0 exported, 1 nothing selected, 2 bad option or existing file.
     """
-    from ..export import export_jekyll, output_file, select, write_export
-    from ..refs import PostRefs
+    from newsarc.export import export_jekyll, output_file, select, write_export
+    from newsarc.refs import PostRefs
 
     filtered = any(v is not None for v in (query, category, tag, source, since, until))
     if refs and filtered:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ExitStatus
+from newsarc.errors import ExitStatus
+
 from . import options
 
 
@@ -47,8 +48,8 @@ def import_(
       newsarc import examples/
     Exit codes: 0 imported, 2 bad option or path, 4 some files failed, 130 interrupted.
     """
-    from .. import render
-    from ..ingest import Importer
+    from newsarc import render
+    from newsarc.ingest import Importer
 
     zone = options.time_zone(tz)
     show_progress = not quiet and options.is_tty(sys.stderr)

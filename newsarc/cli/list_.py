@@ -8,16 +8,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import ExitStatus, NotFoundError
-from ..output import Format, Sort, post_line, write_records
+from newsarc.errors import ExitStatus, NotFoundError
+from newsarc.output import Format, Sort, post_line, write_records
+
 from . import options
 from .options import (
-    CategoryOpt, FormatOpt, LimitOpt, OffsetOpt, PlainOpt, SinceOpt, SortOpt, SourceOpt, TagOpt,
-    TextOpt, UntilOpt,
+    CategoryOpt,
+    FormatOpt,
+    LimitOpt,
+    OffsetOpt,
+    PlainOpt,
+    SinceOpt,
+    SortOpt,
+    SourceOpt,
+    TagOpt,
+    TextOpt,
+    UntilOpt,
 )  # fmt: skip
 
 if TYPE_CHECKING:
-    from ..models import Post
+    from newsarc.models import Post
 
 
 def list_(
@@ -47,7 +57,7 @@ def list_(
       newsarc list --tag 东财滚动新闻 --format json --text
     Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
-    from ..store import iter_list, list_posts
+    from newsarc.store import iter_list, list_posts
 
     filters = options.filters(category, tag, source, since, until)
     with_text = text and fmt not in (None, Format.table, Format.ids)
@@ -55,9 +65,7 @@ def list_(
     with options.open_store(ctx, readonly=True) as store:
         posts: Iterable[Post]
         if all_:  # streamed: a million posts are never in memory at once
-            posts, total = iter_list(
-                store, filters, sort=sort.value, offset=offset, text=with_text
-            )
+            posts, total = iter_list(store, filters, sort=sort.value, offset=offset, text=with_text)
             shown = max(0, total - offset)
         else:
             posts, total = list_posts(
@@ -65,7 +73,7 @@ def list_(
             )
             shown = len(posts)
         if people:
-            from .. import render
+            from newsarc import render
 
             render.print_posts(list(posts), total, offset, plain=options.plain(ctx, plain))
         elif fmt in (None, Format.table):

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ExitStatus
-from ..models import count_of
+from newsarc.errors import ExitStatus
+from newsarc.models import count_of
+
 from . import options
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..output import Format, Sort
+from newsarc.output import Format, Sort
 
 if TYPE_CHECKING:
-    from ..store import Filters, Store
+    from newsarc.store import Filters, Store
 
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category (exact).")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only posts with this tag (exact).")]
@@ -48,7 +48,7 @@ PlainOpt = Annotated[
 
 def open_store(ctx: typer.Context, *, create: bool = False, readonly: bool = False) -> Store:
     """The archive of ``--db`` (or its default), opened for this command."""
-    from ..store import Store
+    from newsarc.store import Store
 
     from . import db_path
 
@@ -76,7 +76,7 @@ def plain(ctx: typer.Context, local: bool = False) -> bool:
 
 def time_zone(value: str | None) -> Any:
     """``--tz``: the zone for dates written without one (default +08:00)."""
-    from ..dates import DEFAULT_TZ, parse_tz
+    from newsarc.dates import DEFAULT_TZ, parse_tz
 
     return parse_tz(value) if value else DEFAULT_TZ
 
@@ -86,8 +86,8 @@ def filters(
     since: str | None, until: str | None,
 ) -> Filters:  # fmt: skip
     """The selection options as ``Filters`` (``--since``/``--until`` as epoch bounds)."""
-    from ..dates import period_bound
-    from ..store import Filters
+    from newsarc.dates import period_bound
+    from newsarc.store import Filters
 
     zone = time_zone(None)
     return Filters(

@@ -8,11 +8,20 @@ from typing import Annotated
 import click
 import typer
 
-from ..errors import ExitStatus, NotFoundError
-from ..output import Format, SearchSort, post_line, write_records
+from newsarc.errors import ExitStatus, NotFoundError
+from newsarc.output import Format, SearchSort, post_line, write_records
+
 from . import options
 from .options import (
-    CategoryOpt, FormatOpt, LimitOpt, OffsetOpt, SinceOpt, SourceOpt, TagOpt, TextOpt, UntilOpt,
+    CategoryOpt,
+    FormatOpt,
+    LimitOpt,
+    OffsetOpt,
+    SinceOpt,
+    SourceOpt,
+    TagOpt,
+    TextOpt,
+    UntilOpt,
 )  # fmt: skip
 
 
@@ -28,7 +37,8 @@ def search(
     since: SinceOpt = None,
     until: UntilOpt = None,
     sort: Annotated[
-        SearchSort, typer.Option("--sort", help="rank: by relevance; -date: newest first; date: oldest first.")
+        SearchSort,
+        typer.Option("--sort", help="rank: by relevance; -date: newest first; date: oldest first."),
     ] = SearchSort.rank,
     limit: LimitOpt = 20,
     offset: OffsetOpt = 0,
@@ -55,7 +65,7 @@ def search(
       newsarc search 创新联合体 --since 2022-04 --format json
     Exit codes: 0 something matched, 1 nothing matched, 2 bad query.
     """
-    from .. import search as searching
+    from newsarc import search as searching
 
     text_query = " ".join(query)
     filters = options.filters(category, tag, source, since, until)
@@ -70,7 +80,7 @@ def search(
         )  # fmt: skip
     people = options.for_people(fmt)
     if people:
-        from .. import render
+        from newsarc import render
 
         render.print_search(result, text_query, offset, plain=options.plain(ctx))
     elif fmt in (None, Format.table):
@@ -86,4 +96,3 @@ def search(
         if people:  # the terminal view has said so
             raise typer.Exit(ExitStatus.NOT_FOUND)
         raise NotFoundError(options.nothing_found(offset, result.total))
-

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..output import ShowFormat, clean
+from newsarc.output import ShowFormat, clean
+
 from . import options
 from .options import PlainOpt
 
 if TYPE_CHECKING:
-    from ..models import Post
-    from ..store import Store
+    from newsarc.models import Post
+    from newsarc.store import Store
 
 
 def show(
@@ -67,11 +68,11 @@ def show(
       newsarc show 42 --format raw > original.md
     Exit codes: 0 shown, 1 some post not found (the others are still shown), 2 bad option.
     """
-    from ..refs import PostRefs
+    from newsarc.refs import PostRefs
 
     terms: list[Any] = []
     if highlight:
-        from ..search import compile_query
+        from newsarc.search import compile_query
 
         for query in highlight:
             terms += compile_query(query).terms
@@ -84,7 +85,7 @@ def show(
                 yield from store.posts_by_ids([post_id], full=True)
 
         if fmt is None and tty:
-            from .. import render
+            from newsarc import render
 
             render.print_posts_full(
                 posts(), terms, plain=options.plain(ctx, plain), pager=not no_pager
@@ -97,8 +98,8 @@ def show(
 
 def _write_post(store: Store, post: Post, fmt: ShowFormat, *, first: bool, tty: bool) -> None:
     """One post of ``show`` in a data format (on a terminal, control characters made visible)."""
-    from ..export import post_markdown, post_text
-    from ..output import json_line
+    from newsarc.export import post_markdown, post_text
+    from newsarc.output import json_line
 
     fix = clean if tty else (lambda s: s)
     if fmt is ShowFormat.json:
@@ -114,8 +115,8 @@ def _write_post(store: Store, post: Post, fmt: ShowFormat, *, first: bool, tty: 
 def _write_raw(store: Store, post: Post, tty: bool) -> None:
     """The original file: its exact bytes (``read.encode``); on a terminal, its text with
     control characters made visible."""
-    from ..read import encode
-    from ..store import raw_source
+    from newsarc.read import encode
+    from newsarc.store import raw_source
 
     source = raw_source(store, post.id)
     if source is None:

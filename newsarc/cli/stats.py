@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ExitStatus, NotFoundError, UsageError
-from ..output import Format, to_json, write_records
+from newsarc.errors import ExitStatus, NotFoundError, UsageError
+from newsarc.output import Format, to_json, write_records
+
 from . import options
 from .options import CategoryOpt, PlainOpt, SinceOpt, SourceOpt, TagOpt, UntilOpt
 
@@ -47,8 +48,8 @@ def stats(
       newsarc stats --since 2022 --top 0 --format json
     Exit codes: 0 posts counted, 1 no posts (the counts are still printed), 2 bad option.
     """
-    from ..stats import stats_document, stats_rows
-    from ..store import archive_stats
+    from newsarc.stats import stats_document, stats_rows
+    from newsarc.store import archive_stats
 
     if fmt is Format.ids:
         raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
@@ -57,7 +58,7 @@ def stats(
         result = archive_stats(store, selection, top=top or None)
     people = options.for_people(fmt)
     if people:
-        from .. import render
+        from newsarc import render
 
         render.print_stats(result, plain=options.plain(ctx, plain))
     elif fmt is Format.json:
