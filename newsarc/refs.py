@@ -45,9 +45,11 @@ class PostRefs:
         self.missing: list[str] = []
 
     def __iter__(self) -> Iterator[int]:
+        from .queries import resolve
+
         for ref in expand_stdin(self.refs, self.stdin):
             self.given += 1
-            post_id = self.store.resolve(ref)
+            post_id = resolve(self.store, ref)
             if post_id is None:
                 self.missing.append(ref)
             else:

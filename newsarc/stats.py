@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .store import ArchiveStats
+    from .queries import ArchiveStats, Count
 
 
 def stats_document(stats: ArchiveStats) -> dict[str, Any]:
@@ -42,5 +42,5 @@ def stats_rows(stats: ArchiveStats) -> list[dict[str, Any]]:
     return [{"kind": kind, "name": name, "posts": n} for kind, pairs in kinds for name, n in pairs]
 
 
-def _named(pairs: list[tuple[Any, int]]) -> list[dict[str, Any]]:
-    return [{"name": name, "posts": n} for name, n in pairs]
+def _named(counts: list[Count]) -> list[dict[str, Any]]:
+    return [{"name": name, "posts": n} for name, n in counts]

@@ -197,9 +197,9 @@ def test_cli_traceback_on_request(runner, imported, monkeypatch, how):
 def test_cli_internal_error_in_a_subprocess(tmp_path):
     """The installed path: a bug in a command module is one line on stderr, exit 3."""
     code = (
-        "import sys, newsarc.store\n"
+        "import sys, newsarc.queries\n"
         "def broken(*a, **k): raise KeyError('boom')\n"
-        "newsarc.store.list_posts = broken\n"
+        "newsarc.queries.list_posts = broken\n"
         "from newsarc.cli import main\n"
         "sys.argv = ['newsarc', 'list']\n"
         "main()\n"

@@ -6,7 +6,7 @@ import pytest
 
 from newsarc.models import Post
 from newsarc.output import SearchSort, Sort, post_line
-from newsarc.store import SORTS
+from newsarc.queries import SORTS
 
 
 def post(**fields) -> Post:

@@ -12,8 +12,8 @@ from rich.console import Console
 
 from newsarc import render
 from newsarc.models import Block, Post
+from newsarc.queries import ArchiveStats
 from newsarc.search import parse_query
-from newsarc.store import ArchiveStats
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 BOX = re.compile(r"[\u2500-\u257f]")

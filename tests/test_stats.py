@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from newsarc.ingest import Importer
+from newsarc.queries import ArchiveStats, Filters, archive_stats
 from newsarc.stats import stats_document, stats_rows
-from newsarc.store import ArchiveStats, Filters, Store, archive_stats
+from newsarc.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

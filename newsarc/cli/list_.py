@@ -57,7 +57,7 @@ def list_(
       newsarc list --tag 东财滚动新闻 --format json --text
     Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
-    from newsarc.store import iter_list, list_posts
+    from newsarc.queries import iter_list, list_posts
 
     filters = options.filters(category, tag, source, since, until)
     with_text = text and fmt not in (None, Format.table, Format.ids)

@@ -11,7 +11,8 @@ import typer
 from newsarc.output import Format, Sort
 
 if TYPE_CHECKING:
-    from newsarc.store import Filters, Store
+    from newsarc.queries import Filters
+    from newsarc.store import Store
 
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category (exact).")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only posts with this tag (exact).")]
@@ -87,7 +88,7 @@ def filters(
 ) -> Filters:  # fmt: skip
     """The selection options as ``Filters`` (``--since``/``--until`` as epoch bounds)."""
     from newsarc.dates import period_bound
-    from newsarc.store import Filters
+    from newsarc.queries import Filters
 
     zone = time_zone(None)
     return Filters(

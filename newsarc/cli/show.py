@@ -68,6 +68,7 @@ def show(
       newsarc show 42 --format raw > original.md
     Exit codes: 0 shown, 1 some post not found (the others are still shown), 2 bad option.
     """
+    from newsarc.queries import posts_by_ids
     from newsarc.refs import PostRefs
 
     terms: list[Any] = []
@@ -82,7 +83,7 @@ def show(
 
         def posts() -> Iterator[Post]:  # one at a time: stdin may hold millions of ids
             for post_id in wanted:
-                yield from store.posts_by_ids([post_id], full=True)
+                yield from posts_by_ids(store, [post_id], full=True)
 
         if fmt is None and tty:
             from newsarc import render
@@ -115,8 +116,8 @@ def _write_post(store: Store, post: Post, fmt: ShowFormat, *, first: bool, tty: 
 def _write_raw(store: Store, post: Post, tty: bool) -> None:
     """The original file: its exact bytes (``read.encode``); on a terminal, its text with
     control characters made visible."""
+    from newsarc.queries import raw_source
     from newsarc.read import encode
-    from newsarc.store import raw_source
 
     source = raw_source(store, post.id)
     if source is None:

@@ -48,8 +48,8 @@ def stats(
       newsarc stats --since 2022 --top 0 --format json
     Exit codes: 0 posts counted, 1 no posts (the counts are still printed), 2 bad option.
     """
+    from newsarc.queries import archive_stats
     from newsarc.stats import stats_document, stats_rows
-    from newsarc.store import archive_stats
 
     if fmt is Format.ids:
         raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
