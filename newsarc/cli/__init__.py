@@ -43,6 +43,9 @@ COMMANDS = {
     "show": Command("show", "Show posts in full."),
     "export": Command("export", "Export posts to stdout or --out."),
     "stats": Command("stats", "Show statistics."),
+    "serve": Command(
+        "serve", "Browse and search the archive in a web browser (Datasette, read-only)."
+    ),
     "maintenance": Command(
         "maintenance",
         "Check and compact the archive: integrity checks, full-text index merge, VACUUM.",
