@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+#: real posts vendored from a public site (tests/corpus/README.md)
+CORPUS = Path(__file__).resolve().parent / "corpus"
 EXAMPLES = REPO / "examples"
 
 
@@ -26,11 +27,9 @@ def isolated_archive(
     return db
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus folder (posts/, versions/)."""
-    if not (CORPUS / "posts").is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    """The vendored real corpus (posts/, versions/); read-only: copy it (``posts_dir``) to change it."""
     return CORPUS
 
 

@@ -36,17 +36,17 @@ from newsarc.search import count, search
 from newsarc.store import Filters, Store
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
-POSTS = sorted((CORPUS / "posts").iterdir())
+#: the vendored real posts, listed at collection time for ``sampled_from`` (see the corpus fixture)
+POSTS = sorted((Path(__file__).resolve().parent / "corpus" / "posts").iterdir())
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def archive(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Store:
     """The real corpus, imported once for this module."""
     db = tmp_path_factory.mktemp("fuzz") / "archive.db"
     store = Store.open(db)
-    assert not Importer(store, workers=0).run([CORPUS / "posts"]).failed
+    assert not Importer(store, workers=0).run([corpus / "posts"]).failed
     return store
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from newsarc.errors import NotAPost, PostError
 from newsarc.parse import MAX_FRONT_MATTER, blocks_text, parse_post
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 POSTS = CORPUS / "posts"
 VERSIONS = CORPUS / "versions"
 DATA = Path(__file__).resolve().parent / "data"
