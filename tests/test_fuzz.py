@@ -20,7 +20,6 @@ from pathlib import Path, PurePath
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_export import add_post
 from typer.testing import CliRunner
 
 from newsarc import cli
@@ -34,6 +33,8 @@ from newsarc.parse import MAX_FRONT_MATTER, parse_post
 from newsarc.read import MAX_BYTES, decode
 from newsarc.search import count, search
 from newsarc.store import Filters, Store
+
+from conftest import add_post
 
 REPO = Path(__file__).resolve().parents[1]
 #: the vendored real posts, listed at collection time for ``sampled_from`` (see the corpus fixture)

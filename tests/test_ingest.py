@@ -84,7 +84,9 @@ def test_import_touched_file_same_content_is_unchanged(tmp_path: Path, posts_dir
         os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
         result = run(store, posts_dir)
         assert result.updated == 0 and result.unchanged == store.count()
-        size, mtime_ns, *_ = store.file_state(str(target))
+        state = store.file_state(str(target))
+        assert state is not None
+        size, mtime_ns, *_ = state
         assert mtime_ns == target.stat().st_mtime_ns
 
 

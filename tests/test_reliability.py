@@ -301,7 +301,12 @@ def test_sigkill_at_random_moments_loses_nothing(generated: Path, reference, tmp
             proc.wait()
             assert proc.stderr is not None
             proc.stderr.close()
-        assert_consistent(db, rng=rng), f"seed {seed}, round {round_}"
+        where = f"seed {seed}, round {round_}, kills {kills}"
+        try:
+            posts = assert_consistent(db, rng=rng)
+        except AssertionError as error:  # the checks do not know the seed: a failure must say it
+            raise AssertionError(f"{where}: {error}") from error
+        assert before <= posts <= len(reference), f"{where}: {before} posts before, {posts} after"
     assert len([k for k in kills if k[1] == "mid-import"]) >= 3, (seed, kills)
     assert any(0 < k[2] < len(reference) for k in kills), (seed, kills)
     finished = newsarc("import", "-q", str(generated), db=db)
