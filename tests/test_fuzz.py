@@ -41,6 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 POSTS = sorted((Path(__file__).resolve().parent / "corpus" / "posts").iterdir())
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
 
+pytestmark = pytest.mark.slow  # about two minutes; CI runs them
+
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Store:

@@ -262,6 +262,7 @@ def test_import_survives_a_crashing_parser(tmp_path: Path, posts_dir: Path, monk
         integrity(store)
 
 
+@pytest.mark.slow
 def test_import_survives_a_hanging_parser(tmp_path: Path, posts_dir: Path, monkeypatch):
     import time as time_module
 

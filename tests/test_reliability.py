@@ -3,7 +3,10 @@ archive, when the database file is unusable (not a database, damaged, newer, rea
 on a full disk), or when a folder holds link loops and special files.
 
 The SIGKILL test runs real ``newsarc import`` processes on thousands of generated posts and kills
-them at random moments; its seed is in the failure message, so a failure can be replayed.
+them at random moments; its seed is in the failure message, so a failure can be replayed
+(``NEWSARC_TEST_SEED=<seed> python3 -m pytest tests/test_reliability.py -k sigkill``).
+
+Every test here is marked ``slow`` (``-m 'not slow'`` leaves them out of a quick run; CI runs them).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from newsarc.store import MIGRATIONS, Store
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 NEWSARC = [sys.executable, "-m", "newsarc.cli"]
+
+pytestmark = pytest.mark.slow
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -256,9 +261,8 @@ def _session_alive(session: int) -> list[int]:
     return alive
 
 
-@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_nothing(generated: Path, reference, tmp_path: Path):
-    seed = random.randrange(1 << 30)
+    seed = int(os.environ.get("NEWSARC_TEST_SEED") or random.randrange(1 << 30))
     rng = random.Random(seed)
     db = tmp_path / "archive.db"
     kills: list[tuple[int, str, int]] = []  # (round, moment, posts stored at the kill)
