@@ -59,7 +59,8 @@ FENCE = re.compile(r"^(```+)")
 #: what differs between two runs of the same import: its duration and rate
 #: (with the white space around, as a terminal may wrap the summary line anywhere in it)
 TIMING = re.compile(r"\s+in\s+\d+(?:\.\d+)?s,\s+[\d,.]+\s+files/s\b")
-#: terminal control sequences (a progress bar drawn and erased on stderr)
+#: a terminal's input, token by token: control sequences (a progress bar drawn and erased on
+#: stderr), line feeds, carriage returns and runs of text
 CONTROL_OR_TEXT = re.compile(
     r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\n|\r|[^\x1b\r\n]+|\x1b"
 )
@@ -244,16 +245,14 @@ def find_synopses(lines: list[str]) -> list[tuple[int, str]]:
 
 
 def help_entries(help_text: str) -> dict[str, str]:
-    """Each option of a ``--help`` page and the text of its entry (the option line and what
-    follows it, up to the next option)."""
+    """Each option of a ``--help`` page and the text of its entry (its line, where the left
+    column names it, and the description lines under it, up to the next option)."""
     entries: dict[str, str] = {}
     current: list[str] = []
     for line in help_text.splitlines():
-        if re.match(r"^  -", line):
-            current = []
-            for option in OPTION.findall(line.split("  ", 2)[1] if "  " in line[2:] else line):
-                entries[option] = ""
-            current = [o for o in OPTION.findall(line)[:2] if o in entries]
+        if line.startswith("  -"):
+            current = OPTION.findall(line.strip().split("  ", 1)[0])
+            entries.update(dict.fromkeys(current, ""))
         for option in current:
             entries[option] += line + "\n"
     return entries
