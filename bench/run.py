@@ -75,7 +75,8 @@ def oracle_check(db: Path, terms: list[str]) -> dict[str, str]:
     """Compare every match the index gives for each term with plain substring search over the
     folded title and text of every post (the definition of a match): "yes", or what differs."""
     from newsarc.fold import fold
-    from newsarc.search import Filters, _matches_sql, compile_query
+    from newsarc.queries import matching_ids
+    from newsarc.search import compile_query
     from newsarc.store import Store
 
     store = Store.open(db, create=False, readonly=True)
@@ -88,8 +89,8 @@ def oracle_check(db: Path, terms: list[str]) -> dict[str, str]:
                 expected[term].add(post_id)
     verdict = {}
     for term in terms:
-        sql, params = _matches_sql(compile_query(term), Filters(), "posts_fts.rowid")
-        got = {row[0] for row in store.conn.execute(sql, params)}
+        compiled = compile_query(term)
+        got = matching_ids(store, compiled.include, compiled.exclude)
         missing, extra = len(expected[term] - got), len(got - expected[term])
         verdict[term] = "yes" if not (missing or extra) else f"NO: {missing} missed, {extra} extra"
     store.close()

@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Store": "store",
-    "Filters": "store",
+    "Filters": "queries",
     "Importer": "ingest",
     "ImportResult": "ingest",
     "parse_post": "parse",

@@ -1,7 +1,7 @@
 """Getting posts out: the export formats, and the plain-text and Markdown forms of one post.
 
-Every format streams: posts are read ``BATCH`` at a time (``Selection.posts``) and written one by
-one, so memory stays flat whatever the archive size. The formats are
+Every format streams: posts are read ``queries.BATCH`` at a time (``Selection.posts``) and written
+one by one, so memory stays flat whatever the archive size. The formats are
 
 - ``jsonl``, ``json``, ``csv``: the one record shape (``Post.to_record``), by ``write_records``;
 - ``es-bulk``: Elasticsearch/OpenSearch ``_bulk`` bodies (an action line, then the record);
@@ -27,39 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, TextIO
 
+from . import queries
 from .errors import UsageError
 from .models import Block, Post
 from .output import ExportFormat, Format, clean, json_line, write_records
-from .store import Filters, Store, order_clause, where_clause
-
-#: posts read from the archive at a time
-BATCH = 500
-
+from .queries import Filters, Selection
+from .store import Store
 
 # -- selection ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Selection:
-    """The posts to export: an SQL condition on ``posts`` in an order, or explicit ids in order."""
-
-    where: str = ""
-    params: list[Any] = field(default_factory=list)
-    order: str = "id"
-    ids: list[int] | None = None
-
-    def posts(self, store: Store, *, text: bool = True, full: bool = False) -> Iterator[Post]:
-        """The selected posts, read ``BATCH`` at a time."""
-        if self.ids is None:
-            yield from store.iter_posts(
-                self.where, self.params, self.order, text=text, full=full, batch=BATCH
-            )
-            return
-        for start in range(0, len(self.ids), BATCH):
-            yield from store.posts_by_ids(self.ids[start : start + BATCH], text=text, full=full)
-
-    def count(self, store: Store) -> int:
-        return len(self.ids) if self.ids is not None else store.count(self.where, self.params)
 
 
 def select(
@@ -72,24 +47,16 @@ def select(
     ranking), or from ids (kept in the order given)."""
     if ids is not None:
         return Selection(ids=list(ids))
-    extra: list[str] = []
-    params: list[Any] = []
+    include = exclude = None
     if query is not None:
         from .search import compile_query
 
         compiled = compile_query(query)
-        if compiled.include is not None:
-            extra.append("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-            params.append(compiled.include)
-        if compiled.exclude is not None:
-            extra.append("posts.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-            params.append(compiled.exclude)
-    where, values = where_clause(filters, extra, params)
+        include, exclude = compiled.include, compiled.exclude
     try:
-        order = order_clause(sort)
+        return queries.select(filters, include=include, exclude=exclude, sort=sort)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return Selection(where=where, params=values, order=order)
 
 
 # -- one post as text -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import signal
 import threading
@@ -22,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from .dates import DEFAULT_TZ, format_date
+from .dates import DEFAULT_TZ
 from .errors import NotAPost, PostError, UsageError
-from .models import body_skeleton
 from .parse import parse_post
+from .queries import file_state, find_post_by_external_id
 from .read import one_line, read_file
-from .store import Store, db_text
+from .store import Store, post_row
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
@@ -159,29 +158,10 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     prepared.external_id = post.external_id
     prepared.warnings = post.warnings
-    prepared.row = {
-        "external_id": post.external_id,
-        "title": post.title,
-        "date": format_date(post.date),
-        "date_utc": int(post.date.timestamp()) if post.date else None,
-        "category": post.category,
-        "tags": json.dumps(post.tags, ensure_ascii=False),
-        "source": post.source,
-        "url": post.url,
-        "summary": post.summary,
-        "text": post.text,
-        "body": json.dumps(
-            body_skeleton(post.blocks, post.text), ensure_ascii=False, separators=(",", ":")
-        ),
-        "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
-        "raw": decoded.text,
-        "encoding": decoded.encoding,
-        "hash": digest,
-        "source_path": path,
-        "source_mtime_ns": mtime_ns,
-        "imported_at": now,
-        "updated_at": now,
-    }
+    prepared.row = post_row(
+        post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
+        mtime_ns=mtime_ns, now=now,
+    )  # fmt: skip
     prepared.fts = Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
     return prepared
 
@@ -408,13 +388,13 @@ class Importer:
         except OSError as exc:
             self._fail(spath, "unreadable", f"{spath}: cannot read ({exc.strerror})")
             return None
-        state = self.store.file_state(spath)
-        if state is not None and state[3] == "failed":
+        state = file_state(self.store, spath)
+        if state is not None and state.status == "failed":
             state = None  # a file that failed is read again, even unchanged
-        if state is not None and state[:2] == (st.st_size, st.st_mtime_ns):
-            self._unchanged(state[3])
+        if state is not None and (state.size, state.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            self._unchanged(state.status)
             return None
-        known = state[2] if state is not None else None
+        known = state.hash if state is not None else None
         return (spath, st.st_size, st.st_mtime_ns, known, self.tz)
 
     def _finish(self, results: Iterator[Prepared], files: int) -> int:
@@ -456,29 +436,26 @@ class Importer:
         assert p.row is not None
         for warning in p.warnings:
             result.note("warning", p.path, f"{p.path}: {warning}")
-        existing = store.find_post_by_external_id(p.external_id)
+        existing = find_post_by_external_id(store, p.external_id)
         status = "post"
         if existing is None:
             post_id = store.write_post(p.row, p.fts, None)
             result.imported += 1
         else:
-            post_id, stored_hash, stored_mtime = existing
-            previous = store.file_state(p.path)
-            known_here = previous is not None and previous[4] == post_id
-            if stored_hash == p.hash:
+            post_id = existing.id
+            previous = file_state(store, p.path)
+            known_here = previous is not None and previous.post_id == post_id
+            if existing.hash == p.hash:
                 # the same content as stored: another copy, or this file's unchanged content
                 if known_here:
-                    status = previous[3] if previous else "post"
+                    status = previous.status if previous else "post"
                     result.unchanged += 1
                 else:
                     status = "duplicate"
                     result.duplicates += 1
-            elif p.mtime_ns >= (stored_mtime or 0):
+            elif p.mtime_ns >= (existing.source_mtime_ns or 0):
                 store.write_post(p.row, p.fts, post_id)
-                store.conn.execute(
-                    "UPDATE files SET status = 'duplicate' WHERE post_id = ? AND path != ?",
-                    (post_id, db_text(p.path)),
-                )
+                store.mark_duplicates(post_id, p.path)
                 if known_here:
                     result.updated += 1
                 else:

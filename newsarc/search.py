@@ -1,4 +1,5 @@
-"""The query language, its translation to FTS5, ranking, and snippets with exact highlights.
+"""The query language, its translation to FTS5 expressions, and snippets with exact highlights.
+The SQL that runs those expressions (MATCH, bm25 ranking) is in ``queries``.
 
 Query language::
 
@@ -24,13 +25,12 @@ from typing import Literal
 from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
-from .store import CATALOG_INDEX, Filters, Store
+from .queries import Filters, count_matches, match_page, posts_by_ids
+from .store import Store
 
 FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
           "tags": "tags", "source": "source"}  # fmt: skip
 DEFAULT_COLUMNS = "{title text}"
-#: bm25 weights in FTS column order (title, text, category, tags, source): a title match counts 10×
-WEIGHTS = "10.0, 1.0, 0.0, 0.0, 0.0"
 
 Sort = Literal["rank", "date", "-date"]
 
@@ -62,42 +62,91 @@ class Or:
 
 Node = Term | Not | And | Or
 
-_FIELD_PREFIX = re.compile(r"(\w+):(?=[^\s()])")
+_FIELD_PREFIX = re.compile(r"(\w+):(?=\S)")
+
+Token = tuple[str, str, "str | None", bool]
 
 
-def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
+def _closes_group(query: str, i: int) -> bool:
+    """Whether the ``)`` at ``i`` can end a group: it is followed by whitespace, the end of the
+    query or another ``)``. Any other ``)`` is part of a word (``港交所(0388.HK)的``)."""
+    return i + 1 == len(query) or query[i + 1].isspace() or query[i + 1] == ")"
+
+
+def _opens_group(query: str, i: int) -> bool:
+    """Whether the ``(`` at ``i``, where a term could begin, opens a group: its matching ``)``
+    can end a group, or it has none (then the parser reports the missing ``)``)."""
+    depth, n = 0, len(query)
+    while i < n:
+        char = query[i]
+        if char == '"':
+            end = query.find('"', i + 1)
+            while end != -1 and query.startswith('""', end):
+                end = query.find('"', end + 2)
+            if end == -1:
+                return True
+            i = end
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return _closes_group(query, i)
+        i += 1
+    return True
+
+
+def _lex(query: str) -> list[Token]:
     """Tokens: (kind, text, field, negated); kind is '(', ')', 'OR', 'AND', 'NOT' or 'term'.
 
-    A term runs to the next space or parenthesis; a leading ``-`` excludes it (or the group it
-    opens: ``-(a OR b)``); ``field:`` names
-    a field; ``"…"`` is a phrase in which spaces and parentheses are plain (``""`` is a quote).
+    A term runs to the next space. Parentheses group only where they stand apart from words: a
+    ``(`` opens a group where a term could begin (at the start, after a space, ``(``, ``-`` or a
+    ``field:``) and its matching ``)`` is followed by a space, the end or another ``)``. Every
+    other parenthesis is text, so stock codes as users paste them (``贵州茅台(600519)``,
+    ``港交所(0388.HK)``, ``HFC)制冷剂``) are single terms; a ``(`` or ``)`` inside a term is
+    balanced within the term first (``(茅台(重回))`` is the group of ``茅台(重回)``).
+    A leading ``-`` excludes a term or the group it opens (``-(a OR b)``); ``field:`` names a
+    field for a term or for every term of the group it opens (``title:(茅台 OR 港交所)``);
+    ``"…"`` is a phrase in which spaces and parentheses are plain (``""`` is a quote).
     """
-    tokens: list[tuple[str, str, str | None, bool]] = []
+    tokens: list[Token] = []
+    fields: list[str | None] = []  # the field of each open group (None: as its parent)
     i, n = 0, len(query)
+
+    def group_field() -> str | None:
+        return next((f for f in reversed(fields) if f is not None), None)
+
     while i < n:
         char = query[i]
         if char.isspace():
             i += 1
             continue
-        if char in "()":
-            tokens.append((char, char, None, False))
+        if char == ")" and (fields or _closes_group(query, i)):
+            # a `)` standing alone with no group open is the parser's "unbalanced" error
+            if fields:
+                fields.pop()
+            tokens.append((")", ")", None, False))
             i += 1
             continue
-        if query.startswith("-(", i):  # -(a OR b) is NOT (a OR b)
-            tokens.append(("NOT", "-", None, False))
-            i += 1
-            continue
-        negated = (
-            char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] not in "()"
-        )
-        if negated:
-            i += 1
+        negated = char == "-" and i + 1 < n and not query[i + 1].isspace()
+        j = i + 1 if negated else i
         field = None
-        m = _FIELD_PREFIX.match(query, i)
+        m = _FIELD_PREFIX.match(query, j)
         if m and m.group(1).lower() in FIELDS:
             field = FIELDS[m.group(1).lower()]
-            i = m.end()
-        if query[i] == '"':
+            j = m.end()
+        if j < n and query[j] == "(" and _opens_group(query, j):
+            if negated:
+                tokens.append(("NOT", "-", None, False))
+            fields.append(field)
+            tokens.append(("(", "(", None, False))
+            i = j + 1
+            continue
+        if negated and field is None and j < n and query[j] == ")":
+            negated, j = False, i  # `-)`: a term that starts with a dash
+        i = j
+        explicit, field = field, field or group_field()
+        if i < n and query[i] == '"':
             chars, i = [], i + 1
             while True:
                 if i >= n:
@@ -115,11 +164,18 @@ def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
                 i += 1
             word, kind = "".join(chars), "term"
         else:
-            start = i
-            while i < n and not query[i].isspace() and query[i] not in "()":
+            start, depth = i, 0
+            while i < n and not query[i].isspace():
+                if query[i] == "(":
+                    depth += 1
+                elif query[i] == ")":
+                    if depth:
+                        depth -= 1
+                    elif fields and _closes_group(query, i):
+                        break
                 i += 1
             word = query[start:i]
-            keyword = not negated and field is None and word in ("OR", "AND", "NOT")
+            keyword = not negated and explicit is None and word in ("OR", "AND", "NOT")
             kind = word if keyword else "term"
         tokens.append((kind, word, field, negated))
     return tokens
@@ -128,7 +184,7 @@ def _lex(query: str) -> list[tuple[str, str, str | None, bool]]:
 class _Parser:
     def __init__(self, query: str):
         self.query = query
-        self.tokens = _lex(query)
+        self.tokens: list[Token] = _lex(query)
         self.pos = 0
 
     def peek(self) -> str | None:
@@ -274,37 +330,10 @@ class SearchResult:
     hits: list[Hit]
 
 
-def _where(compiled: Compiled, filters: Filters) -> tuple[str, list[object]]:
-    conditions, params = filters.sql("p")
-    if compiled.exclude is not None:
-        conditions.append("p.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-        params.append(compiled.exclude)
-    return (" AND ".join(conditions), params)
-
-
-def _matches_sql(
-    compiled: Compiled, filters: Filters, columns: str, *, uses_posts: bool = False
-) -> tuple[str, list[object]]:
-    """SELECT ``columns`` of the matching posts (alias ``p`` for posts, ``posts_fts`` for the
-    index). Posts are joined only when ``columns`` or a filter needs them, and then through the
-    narrow catalog index rather than the wide rows."""
-    where, params = _where(compiled, filters)
-    posts = f"posts p INDEXED BY {CATALOG_INDEX}"
-    if compiled.include is None:
-        return f"SELECT {columns} FROM {posts}" + (f" WHERE {where}" if where else ""), params
-    if not where and not uses_posts:
-        return f"SELECT {columns} FROM posts_fts WHERE posts_fts MATCH ?", [compiled.include]
-    sql = (
-        f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid "
-        "WHERE posts_fts MATCH ?"
-    )
-    return sql + (f" AND {where}" if where else ""), [compiled.include, *params]
-
-
 def count(store: Store, query: str, filters: Filters | None = None) -> int:
     """How many posts match."""
-    sql, params = _matches_sql(compile_query(query), filters or Filters(), "count(*)")
-    return int(store.conn.execute(sql, params).fetchone()[0])
+    compiled = compile_query(query)
+    return count_matches(store, compiled.include, compiled.exclude, filters)
 
 
 def search(
@@ -320,26 +349,11 @@ def search(
 ) -> SearchResult:
     """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
     compiled = compile_query(query)
-    filters = filters or Filters()
-    # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
-    # ranking by relevance alone needs nothing from posts (ties: the newest import first)
-    if sort == "rank" and compiled.include is not None:
-        inner, params = _matches_sql(
-            compiled, filters, f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score"
-        )
-        order = "score, id DESC"
-    else:
-        inner, params = _matches_sql(
-            compiled, filters, "p.id AS id, NULL AS score, p.date_utc AS date_utc", uses_posts=True
-        )
-        order = (
-            "date_utc ASC NULLS LAST, id" if sort == "date" else "date_utc DESC NULLS LAST, id DESC"
-        )
-    sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
-    total = rows[0][2] if rows else (count(store, query, filters) if offset else 0)
-    posts = store.posts_by_ids([r[0] for r in rows], text=True)
-    scores = {r[0]: r[1] for r in rows}
+    page = match_page(
+        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset
+    )
+    posts = posts_by_ids(store, [m.id for m in page.matches], text=True)
+    scores = {m.id: m.score for m in page.matches}
     hits = []
     for post in posts:
         snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
@@ -347,7 +361,7 @@ def search(
         if not text:
             post.text = None
         hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
-    return SearchResult(total, hits)
+    return SearchResult(page.total, hits)
 
 
 # -- snippets -----------------------------------------------------------------------------------

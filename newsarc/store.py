@@ -1,8 +1,10 @@
-"""The archive: one SQLite file, its schema and migrations, and the queries on it.
+"""The archive: one SQLite file. Opening (and creating or upgrading) it, every write, and
+maintenance. The schema is made by ``migrations``; every read query is in ``queries``.
 
-Tables (see README "Schema"): ``posts`` (one row per article), ``post_tags``, ``files`` (every
-file path seen, with size, mtime and hash for incremental imports), ``posts_fts`` (a contentless
-FTS5 index of n-gram tokens, see ``fold``), ``settings`` and ``_migrations``.
+Tables (see README "Schema"): ``posts`` (one row per article, built by ``post_row``),
+``post_tags``, ``files`` (every file path seen, with size, mtime and hash for incremental
+imports), ``posts_fts`` (a contentless FTS5 index of n-gram tokens, see ``fold``), ``settings``
+and ``_migrations``.
 
 Writes happen in short ``BEGIN IMMEDIATE`` transactions; readers never block thanks to WAL.
 """
@@ -14,19 +16,26 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import migrations
+from .dates import format_date
 from .errors import StoreError
-from .models import Post, body_blocks, count_of
+from .migrations import INDEX_VERSION, MIGRATIONS
+from .models import body_skeleton, count_of
 
-#: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
-INDEX_VERSION = "1"
-FTS_COLUMNS = ("title", "text", "category", "tags", "source")
-
+if TYPE_CHECKING:
+    from .models import ParsedPost, Post
+    from .queries import ArchiveStats as ArchiveStats  # TEMP re-export for cli; removed at merge
+    from .queries import Filters as Filters  # TEMP re-export for cli; removed at merge
+    from .queries import archive_stats as archive_stats  # TEMP re-export for cli; removed at merge
+    from .queries import iter_list as iter_list  # TEMP re-export for cli; removed at merge
+    from .queries import list_posts as list_posts  # TEMP re-export for cli; removed at merge
+    from .queries import order_clause as order_clause  # TEMP re-export for cli; removed at merge
+    from .queries import raw_source as raw_source  # TEMP re-export for cli; removed at merge
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -53,103 +62,6 @@ def default_db_path() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "newsarc" / "archive.db"
-
-
-# -- migrations ------------------------------------------------------------------------------
-
-
-def m001_initial(conn: sqlite3.Connection) -> None:
-    import sqlite_utils  # only needed when a schema is created or changed
-
-    db = sqlite_utils.Database(conn)
-    db["posts"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "external_id": str,
-            "title": str,
-            "date": str,  # ISO 8601 with offset, as written (time zone kept)
-            "date_utc": int,  # seconds since the epoch, for sorting and date filters
-            "category": str,
-            "tags": str,  # JSON array
-            "source": str,
-            "url": str,
-            "summary": str,
-            "text": str,  # plain text, paragraphs separated by blank lines
-            "body": str,  # JSON array of blocks (p, h, quote, img, table); see models.body_skeleton
-            "meta": str,  # JSON object: every other front-matter key
-            "raw": str,  # the original file text, exactly as decoded
-            "encoding": str,
-            "hash": str,  # sha256 of the file bytes the content came from
-            "source_path": str,  # that file
-            "source_mtime_ns": int,
-            "imported_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        not_null={"external_id", "title", "tags", "text", "body", "meta", "raw", "hash"},
-    )
-    db["posts"].create_index(["external_id"], unique=True)  # type: ignore[union-attr]
-    db["posts"].create_index(["date_utc"])  # type: ignore[union-attr]
-    db["posts"].create_index(["category", "date_utc"])  # type: ignore[union-attr]
-    db["posts"].create_index(["source", "date_utc"])  # type: ignore[union-attr]
-    db["post_tags"].create(  # type: ignore[union-attr]
-        {"tag": str, "post_id": int},
-        pk=("tag", "post_id"),
-        foreign_keys=[("post_id", "posts", "id")],
-        not_null={"tag", "post_id"},
-    )
-    db["post_tags"].create_index(["post_id"])  # type: ignore[union-attr]
-    db["files"].create(  # type: ignore[union-attr]
-        {
-            "path": str,
-            "post_id": int,
-            "size": int,
-            "mtime_ns": int,
-            "hash": str,
-            "status": str,  # post | duplicate | skipped | failed
-            "reason": str,
-            "seen_at": str,
-        },
-        pk="path",
-        foreign_keys=[("post_id", "posts", "id")],
-    )
-    db["files"].create_index(["post_id"])  # type: ignore[union-attr]
-    conn.execute(
-        "CREATE VIRTUAL TABLE posts_fts USING fts5("
-        + ", ".join(FTS_COLUMNS)
-        + ", content='', tokenize='unicode61 remove_diacritics 0')"
-    )
-    db["settings"].create({"key": str, "value": str}, pk="key")  # type: ignore[union-attr]
-    conn.execute("INSERT INTO settings VALUES ('index_version', ?)", (INDEX_VERSION,))
-
-
-def m002_catalog_index(conn: sqlite3.Connection) -> None:
-    """A covering index of the columns search filters and sorts on: looking them up for
-    thousands of matches then reads this narrow index, not the wide posts rows (3× faster)."""
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS {CATALOG_INDEX} ON posts (id, date_utc, category, source)"
-    )
-
-
-#: named in search queries (INDEXED BY), so it must exist in every archive
-CATALOG_INDEX = "idx_posts_catalog"
-
-#: bytes of new index entries FTS5 gathers in memory before it writes a segment (default 1 MB)
-FTS_HASHSIZE = 8 << 20
-
-
-def m003_fts_hashsize(conn: sqlite3.Connection) -> None:
-    """Let the full-text index gather a whole import chunk in memory before writing it: fewer,
-    larger segments to merge later. Every post adds two terms a character (unigram and bigram),
-    so the default 1 MB filled several times a chunk; measured: FTS inserts 25 % faster."""
-    conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,))
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    m001_initial,
-    m002_catalog_index,
-    m003_fts_hashsize,
-]
 
 
 class _NeedsUpgrade(Exception):
@@ -349,16 +261,7 @@ class Store:
         with self.transaction() as conn:
             # read again under the write lock: another process may have migrated meanwhile
             # (two imports creating the same archive at once)
-            version = self._check_schema()
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-            )
-            for migration in MIGRATIONS[version:]:
-                migration(conn)
-                conn.execute(
-                    "INSERT INTO _migrations VALUES (?, datetime('now'))", (migration.__name__,)
-                )
-            conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            migrations.apply(conn, self._check_schema())
 
     def _check_index_version(self) -> None:
         row = self.conn.execute("SELECT value FROM settings WHERE key='index_version'").fetchone()
@@ -490,16 +393,9 @@ class Store:
 
     # -- writing posts ---------------------------------------------------------------------------
 
-    def find_post_by_external_id(self, external_id: str) -> tuple[int, str, int | None] | None:
-        """(id, hash, source_mtime_ns) of the post with this article id, if any."""
-        row = self.conn.execute(
-            "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?",
-            (db_text(external_id),),
-        ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
-
     def write_post(self, row: dict[str, Any], fts: tuple[str, ...], post_id: int | None) -> int:
-        """Insert a new post (``post_id`` None) or replace an existing one, in a transaction."""
+        """Insert a new post (``post_id`` None) or replace an existing one, in a transaction.
+        ``row`` holds the ``posts`` columns (see ``post_row``), ``fts`` its ``fts_values``."""
         conn = self.conn
         row = {**row, "external_id": db_text(row["external_id"])}
         if row.get("source_path") is not None:
@@ -531,13 +427,12 @@ class Store:
         )
         return post_id
 
-    def file_state(self, path: str) -> tuple[int, int, str, str, int | None] | None:
-        """(size, mtime_ns, hash, status, post_id) recorded for a file path, if seen before."""
-        row = self.conn.execute(
-            "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?",
-            (db_text(path),),
-        ).fetchone()
-        return tuple(row) if row else None  # type: ignore[return-value]
+    def mark_duplicates(self, post_id: int, source_path: str) -> None:
+        """Every other file of a post becomes a duplicate copy: ``source_path``'s content won."""
+        self.conn.execute(
+            "UPDATE files SET status = 'duplicate' WHERE post_id = ? AND path != ?",
+            (post_id, db_text(source_path)),
+        )
 
     def record_file(
         self,
@@ -550,6 +445,7 @@ class Store:
         post_id: int | None = None,
         reason: str | None = None,
     ) -> None:
+        """Remember a file seen by an import: its stat and hash, and what became of it."""
         self.conn.execute(
             "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
             "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, datetime('now'))",
@@ -563,288 +459,67 @@ class Store:
             (size, mtime_ns, db_text(path)),
         )
 
-    # -- reading posts ---------------------------------------------------------------------------
+    # TEMP re-export for cli; removed at merge (reads are functions in ``queries`` now)
+    def resolve(self, ref: str) -> int | None:
+        from .queries import resolve
 
-    _RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary"
+        return resolve(self, ref)
 
-    def _paths(self, ids: Sequence[int]) -> dict[int, list[str]]:
-        out: dict[int, list[str]] = {i: [] for i in ids}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
-            rows = self.conn.execute(
-                f"SELECT post_id, path FROM files WHERE post_id IN ({', '.join('?' * len(chunk))}) "
-                "ORDER BY post_id, status = 'duplicate', path",
-                list(chunk),
-            )
-            for post_id, path in rows:
-                out[post_id].append(path)
-        return out
-
+    # TEMP re-export for cli; removed at merge
     def posts_by_ids(
         self, ids: Sequence[int], *, text: bool = True, full: bool = False
     ) -> list[Post]:
-        """Posts in the order of ``ids`` (missing ids are left out). ``full`` adds body/meta/raw."""
-        if not ids:
-            return []
-        extra = ", text" if text or full else ", NULL"
-        extra += ", body, meta, raw" if full else ", NULL, NULL, NULL"
-        found: dict[int, Post] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows = self.conn.execute(
-                f"SELECT {self._RECORD_COLUMNS}{extra} FROM posts "
-                f"WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            for row in rows:
-                found[row[0]] = _row_to_post(row)
-        paths = self._paths(list(found))
-        out = []
-        for i in ids:
-            if i in found:
-                found[i].paths = paths[i]
-                out.append(found[i])
-        return out
+        from .queries import posts_by_ids
 
-    def iter_posts(
-        self, where: str = "", params: Sequence[Any] = (), order: str = "id", *,
-        text: bool = True, full: bool = False, batch: int = 500, offset: int = 0,
-    ) -> Iterator[Post]:  # fmt: skip
-        """Stream posts matching an SQL condition in ``order`` (skipping the first ``offset``),
-        ``batch`` at a time: memory holds their ids and one batch, whatever the archive size."""
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                f"SELECT id FROM posts {where} ORDER BY {order} LIMIT -1 OFFSET ?",
-                [*params, offset],
-            )
-        ]
-        for start in range(0, len(ids), batch):
-            yield from self.posts_by_ids(ids[start : start + batch], text=text, full=full)
-
-    def resolve(self, ref: str) -> int | None:
-        """A post id from an integer id, an external id, or an imported file's path."""
-        ref = ref.strip()
-        if ref.isdigit():
-            row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(ref),)).fetchone()
-            if row:
-                return int(row[0])
-        row = self.conn.execute(
-            "SELECT id FROM posts WHERE external_id = ?", (db_text(ref),)
-        ).fetchone()
-        if row:
-            return int(row[0])
-        candidates = [ref]
-        try:
-            candidates.append(str(Path(ref).expanduser().resolve()))
-        except (OSError, RuntimeError):
-            pass
-        for candidate in candidates:
-            row = self.conn.execute(
-                "SELECT post_id FROM files WHERE path = ? AND post_id IS NOT NULL",
-                (db_text(candidate),),
-            ).fetchone()
-            if row:
-                return int(row[0])
-        return None
-
-    def count(self, where: str = "", params: Iterable[Any] = ()) -> int:
-        return int(
-            self.conn.execute(f"SELECT count(*) FROM posts {where}", list(params)).fetchone()[0]
-        )
+        return posts_by_ids(self, ids, text=text, full=full)
 
 
-def _row_to_post(row: Sequence[Any]) -> Post:
-    return Post(
-        id=row[0],
-        external_id=row[1],
-        title=row[2],
-        date=row[3],
-        category=row[4],
-        tags=json.loads(row[5]),
-        source=row[6],
-        url=row[7],
-        summary=row[8],
-        text=row[9],
-        paths=[],
-        blocks=body_blocks(json.loads(row[10]), row[9] or "") if row[10] else None,
-        meta=json.loads(row[11]) if row[11] else {},
-        raw=row[12],
-    )
+# -- the posts row ------------------------------------------------------------------------------
 
 
-@dataclass
-class Filters:
-    """Selection shared by list, search and export: category, tag, source and a date range."""
-
-    category: str | None = None
-    tag: str | None = None
-    source: str | None = None
-    since: int | None = None  # epoch seconds, inclusive
-    until: int | None = None  # epoch seconds, exclusive
-
-    def sql(self, alias: str = "posts") -> tuple[list[str], list[Any]]:
-        """SQL conditions and parameters for these filters."""
-        where: list[str] = []
-        params: list[Any] = []
-        if self.category is not None:
-            where.append(f"{alias}.category = ?")
-            params.append(db_text(self.category))
-        if self.source is not None:
-            where.append(f"{alias}.source = ?")
-            params.append(db_text(self.source))
-        if self.tag is not None:
-            where.append(f"{alias}.id IN (SELECT post_id FROM post_tags WHERE tag = ?)")
-            params.append(db_text(self.tag))
-        if self.since is not None:
-            where.append(f"{alias}.date_utc >= ?")
-            params.append(self.since)
-        if self.until is not None:
-            where.append(f"{alias}.date_utc < ?")
-            params.append(self.until)
-        return where, params
-
-
-# -- read-side queries: list, export selection, statistics ------------------------------------
-
-#: ``--sort`` values of list and export → ORDER BY (undated posts last either way)
-SORTS = {
-    "date": "date_utc ASC NULLS LAST, id",
-    "-date": "date_utc DESC NULLS LAST, id DESC",
-    "title": "title, id",
-    "-title": "title DESC, id DESC",
-    "id": "id",
-    "-id": "id DESC",
-}
+def post_row(
+    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str
+) -> dict[str, Any]:
+    """The ``posts`` row (every column but ``id``, see ``migrations.m001_initial``) of a parsed
+    post read from the file at ``path``: its text as decoded, the encoding, the sha256 of its
+    bytes and its mtime. ``now`` is the import time (ISO 8601, UTC). Pure: import workers
+    call it in their own processes."""
+    return {
+        "external_id": post.external_id,
+        "title": post.title,
+        "date": format_date(post.date),
+        "date_utc": int(post.date.timestamp()) if post.date else None,
+        "category": post.category,
+        "tags": json.dumps(post.tags, ensure_ascii=False),
+        "source": post.source,
+        "url": post.url,
+        "summary": post.summary,
+        "text": post.text,
+        "body": json.dumps(
+            body_skeleton(post.blocks, post.text), ensure_ascii=False, separators=(",", ":")
+        ),
+        "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
+        "raw": raw,
+        "encoding": encoding,
+        "hash": hash,
+        "source_path": path,
+        "source_mtime_ns": mtime_ns,
+        "imported_at": now,
+        "updated_at": now,
+    }
 
 
-def where_clause(
-    filters: Filters | None, extra: Sequence[str] = (), params: Sequence[Any] = ()
-) -> tuple[str, list[Any]]:
-    """``WHERE …`` (or ``""``) and its parameters for filters plus extra conditions on ``posts``."""
-    conditions, values = (filters or Filters()).sql("posts")
-    conditions += list(extra)
-    values += list(params)
-    return ("WHERE " + " AND ".join(conditions) if conditions else "", values)
+#: TEMP re-export for cli; removed at merge: names the CLI and render imported from here before
+#: reads moved to ``queries`` (looked up lazily: ``queries`` imports this module)
+_MOVED_TO_QUERIES = {
+    "ArchiveStats", "Filters", "archive_stats", "iter_list", "list_posts", "order_clause",
+    "raw_source",
+}  # fmt: skip
 
 
-def order_clause(sort: str) -> str:
-    """The ORDER BY of a ``--sort`` value; ``ValueError`` names the valid ones."""
-    try:
-        return SORTS[sort]
-    except KeyError:
-        raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}") from None
+def __getattr__(name: str) -> Any:  # TEMP re-export for cli; removed at merge
+    if name in _MOVED_TO_QUERIES:
+        from . import queries
 
-
-def iter_list(
-    store: Store, filters: Filters | None = None, *, sort: str = "-date", offset: int = 0,
-    text: bool = False,
-) -> tuple[Iterator[Post], int]:  # fmt: skip
-    """Every selected post from ``offset`` on in ``sort`` order, streamed (``list --all``), and
-    how many posts the filters select in all."""
-    where, params = where_clause(filters)
-    total = store.count(where, params)
-    return store.iter_posts(where, params, order_clause(sort), text=text, offset=offset), total
-
-
-def list_posts(
-    store: Store, filters: Filters | None = None, *, sort: str = "-date",
-    limit: int | None = 50, offset: int = 0, text: bool = False,
-) -> tuple[list[Post], int]:  # fmt: skip
-    """One page of posts in ``sort`` order, and how many posts the filters select in all."""
-    where, params = where_clause(filters)
-    rows = store.conn.execute(
-        f"SELECT id FROM posts {where} ORDER BY {order_clause(sort)} LIMIT ? OFFSET ?",
-        [*params, -1 if limit is None else limit, offset],
-    ).fetchall()
-    posts = store.posts_by_ids([r[0] for r in rows], text=text)
-    if offset or (limit is not None and len(posts) == limit):
-        return posts, store.count(where, params)
-    return posts, len(posts)
-
-
-@dataclass
-class ArchiveStats:
-    """What ``newsarc stats`` reports. Counts are (name, posts) pairs, most posts first; months
-    are ``YYYY-MM`` in each post's own time zone, oldest first."""
-
-    posts: int
-    first_date: str | None
-    last_date: str | None
-    undated: int
-    files: int
-    archive_bytes: int
-    categories: list[tuple[str | None, int]]
-    sources: list[tuple[str | None, int]]
-    tags: list[tuple[str, int]]
-    months: list[tuple[str, int]]
-    #: how many distinct categories, sources and tags there are (the lists may be cut to ``top``)
-    distinct: dict[str, int]
-
-
-def archive_stats(
-    store: Store, filters: Filters | None = None, *, top: int | None = 10
-) -> ArchiveStats:
-    """Posts per category, source, tag and month, the date range and the archive's size."""
-    where, params = where_clause(filters)
-    conn = store.conn
-    limit = -1 if top is None else top
-
-    def counts(column: str) -> tuple[list[tuple[Any, int]], int]:
-        rows = conn.execute(
-            f"SELECT {column}, count(*) AS n FROM posts {where} GROUP BY {column} "
-            f"ORDER BY n DESC, {column} LIMIT ?",
-            [*params, limit],
-        ).fetchall()
-        distinct = conn.execute(
-            f"SELECT count(DISTINCT {column}) FROM posts {where}", params
-        ).fetchone()[0]
-        return [(r[0], r[1]) for r in rows], distinct
-
-    categories, n_categories = counts("category")
-    sources, n_sources = counts("source")
-    tag_where, tag_params = where_clause(filters, ["posts.id = post_tags.post_id"])
-    tag_from = f"FROM post_tags WHERE EXISTS (SELECT 1 FROM posts {tag_where})"
-    tags = conn.execute(
-        f"SELECT tag, count(*) AS n {tag_from} GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
-        [*tag_params, limit],
-    ).fetchall()
-    n_tags = conn.execute(f"SELECT count(DISTINCT tag) {tag_from}", tag_params).fetchone()[0]
-    dated = f"{where} {'AND' if where else 'WHERE'} date_utc IS NOT NULL"
-    months = conn.execute(
-        f"SELECT substr(date, 1, 7) AS month, count(*) FROM posts {dated} "
-        "GROUP BY month ORDER BY month",
-        params,
-    ).fetchall()
-    ends = f"SELECT date FROM posts {dated} ORDER BY date_utc"
-    first = conn.execute(f"{ends} LIMIT 1", params).fetchone()
-    last = conn.execute(f"{ends} DESC LIMIT 1", params).fetchone()
-    total = store.count(where, params)
-    undated = total - sum(n for _, n in months)
-    files = conn.execute(
-        f"SELECT count(*) FROM files WHERE post_id IN (SELECT id FROM posts {where})", params
-    ).fetchone()[0]
-    size = sum(
-        os.path.getsize(p) for p in (store.path, Path(f"{store.path}-wal")) if os.path.exists(p)
-    )
-    return ArchiveStats(
-        posts=total,
-        first_date=first[0] if first else None,
-        last_date=last[0] if last else None,
-        undated=undated,
-        files=files,
-        archive_bytes=size,
-        categories=categories,
-        sources=sources,
-        tags=[(r[0], r[1]) for r in tags],
-        months=[(r[0], r[1]) for r in months],
-        distinct={"categories": n_categories, "sources": n_sources, "tags": n_tags},
-    )
-
-
-def raw_source(store: Store, post_id: int) -> tuple[str, str | None, str] | None:
-    """(raw text, encoding, sha256 of the original bytes) of a post, for byte-exact output."""
-    row = store.conn.execute(
-        "SELECT raw, encoding, hash FROM posts WHERE id = ?", (post_id,)
-    ).fetchone()
-    return (row[0], row[1], row[2]) if row else None
+        return getattr(queries, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

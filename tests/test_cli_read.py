@@ -133,7 +133,7 @@ def test_list_limit_default_and_all(runner, imported, isolated_archive):
 @pytest.mark.parametrize("offset", ["0", "5", "11", "12", "40"])
 def test_list_all_streams_the_same_posts_as_one_big_page(runner, imported, sort, offset):
     """--all is streamed in batches; it must give exactly what an unlimited page would."""
-    from newsarc.store import iter_list, list_posts
+    from newsarc.queries import iter_list, list_posts
 
     with Store.open(imported, create=False) as store:
         stream, total = iter_list(store, sort=sort, offset=int(offset))

@@ -18,12 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarc import export as ex
+from newsarc import queries
 from newsarc.dates import format_date
 from newsarc.errors import UsageError
 from newsarc.ingest import Importer
 from newsarc.models import Block, Post
 from newsarc.parse import parse_post
-from newsarc.store import Filters, Store
+from newsarc.queries import Filters, count_posts, iter_posts, posts_by_ids
+from newsarc.store import Store
 
 from conftest import add_post
 
@@ -48,7 +50,7 @@ def archive(tmp_path: Path) -> Iterator[Store]:
 def records(store: Store) -> dict[str, dict]:
     """Each post's record and blocks by article id, minus what an import decides (id, paths)."""
     out = {}
-    for post in store.iter_posts(full=True):
+    for post in iter_posts(store, full=True):
         record = post.to_record()
         del record["id"], record["paths"]
         record["blocks"] = [b.to_dict() for b in post.blocks or []]
@@ -82,7 +84,7 @@ def test_select_query_uses_search_semantics(archive: Store):
     got = {p.id for p in ex.select(query="人民币 OR 苹果").posts(archive)}
     assert got == expected and got
     excluded = {p.id for p in ex.select(query="-苹果").posts(archive)}
-    assert excluded == {p.id for p in archive.iter_posts()} - {
+    assert excluded == {p.id for p in iter_posts(archive)} - {
         h.post.id for h in search(archive, "苹果", limit=None).hits
     }
 
@@ -101,19 +103,19 @@ def test_selection_streams_in_batches(tmp_path: Path, monkeypatch: pytest.Monkey
     for n in range(1, 1201):
         add_post(store, external_id=f"id{n}", title=f"post {n}")
     batches: list[int] = []
-    original = Store.posts_by_ids
+    original = queries.posts_by_ids
 
-    def spy(self, ids, **kw):
+    def spy(store, ids, **kw):
         batches.append(len(ids))
-        return original(self, ids, **kw)
+        return original(store, ids, **kw)
 
-    monkeypatch.setattr(Store, "posts_by_ids", spy)
+    monkeypatch.setattr(queries, "posts_by_ids", spy)
     posts = ex.select().posts(store)
     next(posts)
-    assert batches == [ex.BATCH]  # lazy: the first post needs only the first batch
+    assert batches == [queries.BATCH]  # lazy: the first post needs only the first batch
     out = io.StringIO()
     assert ex.write_export(store, ex.select(), ex.ExportFormat.jsonl, out) == 1200
-    assert max(batches) <= ex.BATCH
+    assert max(batches) <= queries.BATCH
 
 
 # -- stream formats ---------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_export_jsonl_is_the_record_shape(archive: Store):
     lines = export_text(archive, ex.ExportFormat.jsonl).splitlines()
     parsed = [json.loads(line) for line in lines]
     assert [r["id"] for r in parsed] == sorted(r["id"] for r in parsed)
-    assert parsed == [p.to_record() for p in archive.iter_posts()]
+    assert parsed == [p.to_record() for p in iter_posts(archive)]
     assert list(parsed[0]) == ["id", "external_id", "title", "date", "category", "tags", "source",
                                "url", "summary", "text", "paths"]  # fmt: skip
 
@@ -137,7 +139,7 @@ def test_export_json_is_one_array(archive: Store):
 def test_export_csv_round_trips_text(archive: Store):
     rows = list(csv.DictReader(io.StringIO(export_text(archive, ex.ExportFormat.csv))))
     by_id = {int(r["id"]): r for r in rows}
-    post = archive.posts_by_ids([2])[0]
+    post = posts_by_ids(archive, [2])[0]
     assert by_id[2]["text"] == post.text
     assert json.loads(by_id[2]["tags"]) == post.tags
 
@@ -145,7 +147,7 @@ def test_export_csv_round_trips_text(archive: Store):
 def test_export_es_bulk_shape(archive: Store):
     lines = export_text(archive, ex.ExportFormat.es_bulk, index="news-2022").splitlines()
     assert len(lines) == 24
-    posts = list(archive.iter_posts())
+    posts = list(iter_posts(archive))
     for n, post in enumerate(posts):
         action, source = json.loads(lines[2 * n]), json.loads(lines[2 * n + 1])
         assert action == {"index": {"_index": "news-2022", "_id": post.external_id}}
@@ -331,7 +333,7 @@ def test_jekyll_round_trip_odd_posts(tmp_path: Path):
         (src / name).write_text(text, encoding="utf-8")
     with Store.open(tmp_path / "a.db") as store, Store.open(tmp_path / "b.db") as again:
         importer_run(store, src)
-        assert store.count() == len(ODD_POSTS)
+        assert count_posts(store) == len(ODD_POSTS)
         result = ex.export_jekyll(store, ex.select(), tmp_path / "out")
         assert result.inexact == []
         importer_run(again, tmp_path / "out")
@@ -458,9 +460,9 @@ def test_jekyll_post_reads_back_property(title, paragraphs, summary, tags):
 def test_raw_hash_helper_matches_files(archive: Store):
     """The stored raw text re-encodes to the original bytes for the examples (what show --format
     raw relies on)."""
-    from newsarc.store import raw_source
+    from newsarc.queries import raw_source
 
-    for post in archive.iter_posts(text=False):
+    for post in iter_posts(archive, text=False):
         source = raw_source(archive, post.id)
         assert source is not None
         raw, encoding, digest = source

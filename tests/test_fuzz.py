@@ -30,9 +30,10 @@ from newsarc.fold import fold
 from newsarc.ingest import Importer
 from newsarc.models import Block
 from newsarc.parse import MAX_FRONT_MATTER, parse_post
+from newsarc.queries import Filters
 from newsarc.read import MAX_BYTES, decode
 from newsarc.search import count, search
-from newsarc.store import Filters, Store
+from newsarc.store import Store
 
 from conftest import add_post
 

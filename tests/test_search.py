@@ -12,8 +12,19 @@ from newsarc.dates import period_bound
 from newsarc.errors import QueryError
 from newsarc.fold import fold
 from newsarc.ingest import Importer
-from newsarc.search import compile_query, count, make_snippet, parse_query, search
-from newsarc.store import Filters, Store
+from newsarc.queries import Filters
+from newsarc.search import (
+    And,
+    Not,
+    Or,
+    Term,
+    compile_query,
+    count,
+    make_snippet,
+    parse_query,
+    search,
+)
+from newsarc.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +183,10 @@ def test_search_options_filters(archive: Store):
     [
         '"unbalanced',
         "(a",
-        "a)",
+        "a )",
+        "(a) )",
+        "title:(a",
+        "title:()",
         "a OR",
         "OR a",
         "AND",
@@ -187,6 +201,63 @@ def test_search_options_filters(archive: Store):
 def test_search_bad_queries_raise_query_error(archive: Store, query: str):
     with pytest.raises(QueryError):
         search(archive, query)
+
+
+def test_parse_query_parentheses_inside_words_are_text():
+    # grouping starts only at a `(` that begins a term and ends at a `)` before a space or the end
+    cases = {
+        "港交所(0388.HK)": "港交所(0388.HK)",
+        "茅台(重回)": "茅台(重回)",
+        "HFC)制冷剂": "HFC)制冷剂",
+        "贵州茅台(600519)的": "贵州茅台(600519)的",
+        "a(b c)d": None,
+    }
+    for query, word in cases.items():
+        node = parse_query(query)
+        if word is None:
+            assert isinstance(node, And)
+            assert [t.text for t in node.children] == ["a(b", "c)d"]  # type: ignore[union-attr]
+        else:
+            assert isinstance(node, Term) and node.text == word, query
+
+
+def test_parse_query_groups_still_group():
+    node = parse_query("(芯片 OR 半导体) 央企")
+    assert isinstance(node, And) and isinstance(node.children[0], Or)
+    node = parse_query("(茅台(重回))")
+    assert isinstance(node, Term) and node.text == "茅台(重回)"
+    node = parse_query("((a OR b) c)")
+    assert isinstance(node, And) and isinstance(node.children[0], Or)
+    node = parse_query("美国 -(芯片 OR 半导体)")
+    assert isinstance(node, And) and isinstance(node.children[1], Not)
+    node = parse_query("(INTC.O)")  # a group of one term: the same posts as the term
+    assert isinstance(node, Term) and node.text == "INTC.O"
+
+
+def test_parse_query_field_before_group_applies_to_every_term():
+    node = parse_query("title:(茅台 OR 港交所) 央企")
+    assert isinstance(node, And)
+    group, plain = node.children
+    assert isinstance(group, Or) and [t.field for t in group.children] == ["title", "title"]  # type: ignore[union-attr]
+    assert isinstance(plain, Term) and plain.field is None
+    node = parse_query("-TITLE:(茅台 OR text:港交所) x")
+    assert isinstance(node, And) and isinstance(node.children[0], Not)
+    inner = node.children[0].child  # type: ignore[union-attr]
+    assert [t.field for t in inner.children] == ["title", "text"]
+    node = parse_query("Title:央企")
+    assert isinstance(node, Term) and node.field == "title"
+
+
+def test_search_parenthesised_stock_codes_match_the_substring(archive: Store, docs):
+    for term in ("港交所(0388.HK)", "茅台(重回)", "(00388.HK)的", "英特尔(INTC.O)"):
+        assert ids(archive, term) == oracle(docs, term), term
+    # the query that used to match posts containing 港交所 and 0388.HK apart
+    assert ids(archive, "港交所(0388.HK)") == oracle(docs, "港交所(0388.HK)")
+
+
+def test_search_field_group_equals_union_of_field_terms(archive: Store):
+    both = ids(archive, "title:(茅台 OR 港股)")
+    assert both and both == ids(archive, "title:茅台") | ids(archive, "title:港股")
 
 
 @pytest.mark.parametrize(

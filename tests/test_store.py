@@ -1,16 +1,24 @@
-"""The store: schema and migrations, checks, optimize, and `newsarc maintenance`."""
+"""The store: opening, writes, the posts row, checks, optimize, `newsarc maintenance`, and the
+rule that SQL lives only in the store layer."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePath
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import newsarc
 from newsarc.cli import app
+from newsarc.dates import DEFAULT_TZ
 from newsarc.ingest import Importer
+from newsarc.parse import parse_post
+from newsarc.queries import count_posts, file_state, posts_by_ids
+from newsarc.read import read_file
 from newsarc.search import count
-from newsarc.store import FTS_HASHSIZE, MIGRATIONS, Store
+from newsarc.store import Store, post_row
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -20,31 +28,6 @@ def store(tmp_path: Path) -> Store:
     store = Store.open(tmp_path / "a.db")
     Importer(store, workers=0).run([EXAMPLES])
     return store
-
-
-def test_store_new_archive_is_current(tmp_path: Path):
-    with Store.open(tmp_path / "new.db") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        applied = [r[0] for r in store.conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
-        assert applied == [m.__name__ for m in MIGRATIONS]
-        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
-
-
-def test_store_migrates_an_older_archive(tmp_path: Path):
-    db = tmp_path / "old.db"
-    with Store.open(db) as store:
-        # pretend the archive predates m002: drop what it made and the record of it
-        store.conn.execute("DROP INDEX idx_posts_catalog")
-        store.conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
-        store.conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
-        store.conn.execute("PRAGMA user_version = 1")
-    with Store.open(db) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        indexes = {r[1] for r in store.conn.execute("PRAGMA index_list(posts)")}
-        assert "idx_posts_catalog" in indexes
-        hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
-        assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
 
 
 def test_store_missing_archive_is_not_created_for_reading(tmp_path: Path):
@@ -78,7 +61,7 @@ def test_store_optimize_keeps_results(store: Store):
 
 def test_store_rebuild_index_keeps_results(store: Store):
     before = {q: count(store, q) for q in ("央企", "港股", "钛", "國資委")}
-    assert store.rebuild_index() == store.count()
+    assert store.rebuild_index() == count_posts(store)
     assert {q: count(store, q) for q in before} == before
     assert store.check() == []
 
@@ -101,3 +84,74 @@ def test_cli_maintenance(tmp_path: Path):
     assert broken.exit_code == 1 and "without a recorded file" in broken.stderr
     missing = runner.invoke(app, ["--db", str(tmp_path / "none.db"), "maintenance"])
     assert missing.exit_code == 2
+
+
+def test_store_post_row_fills_every_column(tmp_path: Path):
+    """The one function that builds a ``posts`` row gives every column but the id, from the
+    parsed post and the file it came from, and nothing else (it is pure: same input, same row)."""
+    path = EXAMPLES / "2021-12-08-202112082206672930.md"
+    _, decoded = read_file(path)
+    post = parse_post(decoded.text, PurePath(path.name), DEFAULT_TZ)
+    info: dict[str, Any] = dict(
+        raw=decoded.text,
+        encoding=decoded.encoding,
+        hash="ab" * 32,
+        path=str(path),
+        mtime_ns=123,
+        now="2026-01-02T03:04:05+00:00",
+    )
+    row = post_row(post, **info)
+    assert row == post_row(post, **info)
+    with Store.open(tmp_path / "a.db") as store:
+        columns = [r[1] for r in store.conn.execute("PRAGMA table_info(posts)")]
+        assert sorted(row) == sorted(c for c in columns if c != "id")
+        with store.transaction():
+            fts = Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
+            post_id = store.write_post(row, fts, None)
+        stored = posts_by_ids(store, [post_id], full=True)[0]
+    assert stored.title == "离岸人民币兑美元升至2018年以来最高水平"
+    assert stored.date == "2021-12-08T10:46:18+08:00"
+    assert row["date_utc"] == 1638931578
+    assert stored.tags == ["东财滚动新闻"] and stored.category == "emnews"
+    assert stored.raw == decoded.text and stored.text == post.text
+    assert (row["source_path"], row["source_mtime_ns"], row["hash"]) == (str(path), 123, "ab" * 32)
+    assert row["imported_at"] == row["updated_at"] == info["now"]
+
+
+def test_store_mark_duplicates_keeps_only_the_winning_file(store: Store):
+    post_id = 1
+    paths = posts_by_ids(store, [post_id])[0].paths
+    for name in ("copy-a.md", "copy-b.md"):
+        path = str(EXAMPLES / name)
+        store.record_file(path, size=1, mtime_ns=1, hash="h", status="post", post_id=post_id)
+    store.mark_duplicates(post_id, str(EXAMPLES / "copy-b.md"))
+    states = {p: file_state(store, p) for p in [*paths, str(EXAMPLES / "copy-a.md")]}
+    assert all(s is not None and s.status == "duplicate" for s in states.values())
+    winner = file_state(store, str(EXAMPLES / "copy-b.md"))
+    assert winner is not None and winner.status == "post"
+
+
+#: an SQL statement in a string (keywords as SQLite's documentation writes them), or a call that
+#: runs one
+SQL = re.compile(
+    r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX|VIRTUAL)|PRAGMA)\b"
+    r"|\.execute(many|script)?\("
+)
+STORE_LAYER = {"store.py", "queries.py", "migrations.py"}
+
+
+def test_store_layer_alone_holds_sql():
+    """All SQL lives in store (writes), queries (reads) and migrations (schema): search, export,
+    ingest and the CLI call them, so a column or an index is changed in one place."""
+    package = Path(newsarc.__file__).parent
+    modules = sorted(package.rglob("*.py"))
+    assert {m.name for m in modules} >= STORE_LAYER | {"search.py", "export.py", "ingest.py"}
+    found = [
+        f"{module.relative_to(package)}:{n}: {line.strip()}"
+        for module in modules
+        if not (module.parent == package and module.name in STORE_LAYER)
+        for n, line in enumerate(module.read_text(encoding="utf-8").splitlines(), 1)
+        if SQL.search(line)
+    ]
+    assert found == []
+    assert all(SQL.search((package / name).read_text(encoding="utf-8")) for name in STORE_LAYER)

@@ -1,0 +1,68 @@
+"""The schema's migrations: named, ordered, recorded, and applied to old archives when they open."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from newsarc import migrations
+from newsarc.migrations import CATALOG_INDEX, FTS_HASHSIZE, INDEX_VERSION, MIGRATIONS
+from newsarc.store import Store
+
+
+def test_migrations_are_numbered_in_order():
+    names = [m.__name__ for m in MIGRATIONS]
+    assert all(re.fullmatch(r"m\d{3}_\w+", name) for name in names), names
+    assert [int(name[1:4]) for name in names] == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_migrations_apply_creates_the_schema_and_records_every_name():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.apply(conn, 0)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert applied == [m.__name__ for m in MIGRATIONS]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"posts", "post_tags", "files", "posts_fts", "settings", "_migrations"} <= tables
+    indexes = {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
+    assert CATALOG_INDEX in indexes
+    setting = "SELECT value FROM settings WHERE key = 'index_version'"
+    assert conn.execute(setting).fetchone()[0] == INDEX_VERSION
+
+
+def test_migrations_apply_runs_only_the_missing_ones():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.apply(conn, 0)
+    conn.execute("DROP INDEX " + CATALOG_INDEX)
+    conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
+    # m001 would fail if it ran again (its tables exist): only m002 onwards may run
+    migrations.apply(conn, 1)
+    applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert applied == [m.__name__ for m in MIGRATIONS]
+    assert CATALOG_INDEX in {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
+
+
+def test_migrations_new_archive_is_current(tmp_path: Path):
+    with Store.open(tmp_path / "new.db") as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        applied = [r[0] for r in store.conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+        assert applied == [m.__name__ for m in MIGRATIONS]
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
+
+
+def test_migrations_run_when_an_older_archive_opens(tmp_path: Path):
+    db = tmp_path / "old.db"
+    with Store.open(db) as store:
+        # pretend the archive predates m002: drop what it made and the record of it
+        store.conn.execute("DROP INDEX idx_posts_catalog")
+        store.conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
+        store.conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
+        store.conn.execute("PRAGMA user_version = 1")
+    with Store.open(db) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        indexes = {r[1] for r in store.conn.execute("PRAGMA index_list(posts)")}
+        assert "idx_posts_catalog" in indexes
+        hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
+        assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
