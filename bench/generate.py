@@ -4,9 +4,9 @@
     python bench/generate.py 100000 /tmp/gen100k [--seed 1] [--corpus PATH]
 
 Every post is recombined from real material of the same kind found in the corpus (default
-``<repo>/../shared/corpus/posts``): real titles (sometimes spliced with a fragment of another),
-real paragraphs, real trailing-link and back-link shapes, with a new unique id and a date spread
-over 2021-06-01 … 2022-12-31. Kinds, in about these proportions:
+``tests/corpus/posts``, real posts vendored in the repository): real titles (sometimes spliced
+with a fragment of another), real paragraphs, real trailing-link and back-link shapes, with a new
+unique id and a date spread over 2021-06-01 … 2022-12-31. Kinds, in about these proportions:
 
 - 85 % ``emnews``: short Markdown posts (1–3 plain paragraphs, ``<http://…eastmoney.com/news/…>``)
 - 10 % media posts: ``<p>`` paragraphs, ``<strong>`` sub-headings, ``（文章来源：<outlet>）``,
@@ -39,7 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DEFAULT_CORPUS = (REPO / ".." / "shared" / "corpus" / "posts").resolve()
+DEFAULT_CORPUS = REPO / "tests" / "corpus" / "posts"
 
 #: at most this many files in one folder; a bigger month gets numbered shard subfolders
 FOLDER_LIMIT = 1000

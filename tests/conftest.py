@@ -1,14 +1,22 @@
-"""Shared fixtures: an isolated archive per test, and the real corpus."""
+"""Shared fixtures and helpers: an isolated archive per test, the real corpus, and ``add_post``.
+
+Test modules import helpers from here (``from conftest import add_post``), never from each other.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from newsarc.models import Block, body_skeleton
+from newsarc.store import Store
+
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+#: real posts vendored from a public site (tests/corpus/README.md)
+CORPUS = Path(__file__).resolve().parent / "corpus"
 EXAMPLES = REPO / "examples"
 
 
@@ -26,11 +34,9 @@ def isolated_archive(
     return db
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus folder (posts/, versions/)."""
-    if not (CORPUS / "posts").is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    """The vendored real corpus (posts/, versions/); read-only: copy it (``posts_dir``) to change it."""
     return CORPUS
 
 
@@ -40,3 +46,29 @@ def posts_dir(tmp_path: Path, corpus: Path) -> Path:
     target = tmp_path / "posts"
     shutil.copytree(corpus / "posts", target)
     return target
+
+
+def add_post(store: Store, **fields) -> int:
+    """Store a post as given, bypassing the parser (for content no importer would produce)."""
+    text = fields.get("text", "body")
+    blocks = fields.pop("blocks", None) or [Block("p", part) for part in text.split("\n\n")]
+    tags = fields.get("tags", [])
+    row = {
+        "external_id": fields.get("external_id", "x1"),
+        "title": fields.get("title", "title"),
+        "date": fields.get("date", "2022-04-09T14:22:44+08:00"),
+        "date_utc": fields.get("date_utc", 1649485364),
+        "category": fields.get("category", "emnews"),
+        "tags": json.dumps(tags, ensure_ascii=False),
+        "source": fields.get("source"),
+        "url": fields.get("url"),
+        "summary": fields.get("summary"),
+        "text": text,
+        "body": json.dumps(body_skeleton(blocks, text), ensure_ascii=False),
+        "meta": json.dumps(fields.get("meta", {}), ensure_ascii=False),
+        "raw": fields.get("raw", "---\ntitle: x\n---\nbody\n"),
+        "hash": "0" * 64,
+    }
+    fts = Store.fts_values(row["title"], text, row["category"], tags, row["source"])
+    with store.transaction():
+        return store.write_post(row, fts, None)

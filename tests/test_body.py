@@ -1,4 +1,4 @@
-"""Tests for ``newsarc.body``: the body of real posts from the shared corpus, and written bodies
+"""Tests for ``newsarc.body``: the body of real posts vendored in tests/corpus, and written bodies
 for every odd case (HTML and Markdown, widgets, trailing links, sources, hostile markup)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from newsarc.body import blocks_text, find_source, parse_body
 from newsarc.models import Block
 from newsarc.parse import normalise_newlines, split_front_matter
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 POSTS = CORPUS / "posts"
 EASTMONEY = "-202205262391921712.md"
 MEDIA = "000_da33c2ea1906ec2c.txt"

@@ -241,8 +241,11 @@ def test_date_from_name_uses_tz():
 # -- period_bound ---------------------------------------------------------------------------------
 
 
-def epoch(*args: int, tz: dt.tzinfo = CST) -> int:
-    return int(dt.datetime(*args, tzinfo=tz).timestamp())
+def epoch(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+    tz: dt.tzinfo = CST,
+) -> int:  # fmt: skip
+    return int(dt.datetime(year, month, day, hour, minute, second, tzinfo=tz).timestamp())
 
 
 @pytest.mark.parametrize(

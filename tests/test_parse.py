@@ -21,7 +21,7 @@ from newsarc.body import blocks_text
 from newsarc.errors import NotAPost, PostError
 from newsarc.parse import MAX_FRONT_MATTER, parse_post
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 POSTS = CORPUS / "posts"
 VERSIONS = CORPUS / "versions"
 DATA = Path(__file__).resolve().parent / "data"
@@ -171,7 +171,7 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def test_parse_corpus_present():
-    assert len(corpus_files(POSTS)) == 81, f"the shared corpus is missing at {CORPUS}"
+    assert len(corpus_files(POSTS)) == 81, f"the vendored corpus is missing at {CORPUS}"
     assert len(corpus_files(VERSIONS)) == 57
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from newsarc import render
 from newsarc.models import Block, Post
-from newsarc.queries import ArchiveStats
+from newsarc.queries import ArchiveStats, Count
 from newsarc.search import parse_query
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -242,8 +242,8 @@ def test_bar(value, largest, width, plain, expected):
 STATS = ArchiveStats(
     posts=12, first_date="2021-12-01T13:33:50+08:00", last_date="2022-05-26T00:00:00+08:00",
     undated=2, files=13, archive_bytes=180224,
-    categories=[("emnews", 10), (None, 2)], sources=[("[red]s\x1b[0m", 1)],
-    tags=[("东财滚动新闻", 10)], months=[("2021-12", 10)],
+    categories=[Count("emnews", 10), Count(None, 2)], sources=[Count("[red]s\x1b[0m", 1)],
+    tags=[Count("东财滚动新闻", 10)], months=[Count("2021-12", 10)],
     distinct={"categories": 2, "sources": 5, "tags": 1},
 )  # fmt: skip
 

@@ -28,9 +28,8 @@ from newsarc.store import Store
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def archive(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Store:
     """The whole real corpus (posts and older versions) imported once for this module."""
-    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
     db = tmp_path_factory.mktemp("search") / "archive.db"
     store = Store.open(db)
     result = Importer(store, workers=1).run([corpus / "posts", corpus / "versions"])

@@ -98,7 +98,8 @@ FLASHES = [
     "港股汽车板块走低，蔚来跌近6%，小鹏汽车跌近4%。",
 ]
 #: templated reports: (story prefix, template, figures per day)
-TEMPLATES = [
+#: (file name prefix, text template, the figures of each day's report)
+TEMPLATES: list[tuple[str, str, list[tuple[str, ...]]]] = [
     (
         "shibor",
         "隔夜shibor报{0}%，{1}{2}个基点；7天shibor报{3}%，{4}{5}个基点；3个月shibor报{6}%，{7}{8}个基点。",
