@@ -499,7 +499,9 @@ def test_web_pages_show_extra_sections(get, store, monkeypatch):
     from markupsafe import Markup, escape
 
     def story(store_, post):
-        return web.Section("Story <1>", Markup("<p>{}</p>").format(f"{post.id} {count_posts(store_)}"))
+        return web.Section(
+            "Story <1>", Markup("<p>{}</p>").format(f"{post.id} {count_posts(store_)}")
+        )
 
     def months(store_, query, filters, result):
         return web.Section("Per month", Markup("<p>{}</p>").format(f"{query}: {result.total}"))
