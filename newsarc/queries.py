@@ -36,6 +36,7 @@ class StoredPost(NamedTuple):
     id: int
     hash: str
     source_mtime_ns: int | None
+    source_path: str | None
 
 
 class FileState(NamedTuple):
@@ -46,6 +47,20 @@ class FileState(NamedTuple):
     hash: str | None
     status: str  # post | duplicate | skipped | failed
     post_id: int | None
+    #: the parse options the file was read with (``ingest.parse_options``); None before m004
+    options: str | None = None
+    #: why it was skipped or failed: the reason counted in summaries, and the full message
+    reason: str | None = None
+    message: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class FileNote(NamedTuple):
+    """A stored finding about one file: ``kind`` is skipped, failed, warning or gone."""
+
+    path: str
+    kind: str
+    message: str
 
 
 class RawSource(NamedTuple):
@@ -110,7 +125,9 @@ class Filters:
         where: list[str] = []
         params: list[Any] = []
         if self.category is not None:
-            where.append(f"{alias}.category = ?")
+            where.append(
+                f"{alias}.id IN (SELECT post_id FROM post_categories WHERE category = ?)"
+            )
             params.append(db_text(self.category))
         if self.source is not None:
             where.append(f"{alias}.source = ?")
@@ -166,21 +183,27 @@ def _fts_condition(column: str, *, negate: bool = False) -> str:
 
 # -- posts ---------------------------------------------------------------------------------------
 
-_RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary"
+_RECORD_COLUMNS = (
+    "id, external_id, title, date, category, tags, source, url, summary, categories"
+)
 
 
-def _paths(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
-    """The files of each post: the one its content came from first, then duplicate copies."""
-    out: dict[int, list[str]] = {i: [] for i in ids}
+def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """The files of each post (the one its content came from first, then duplicate copies),
+    and those of them that the last import no longer found."""
+    out: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in ids}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         rows = store.conn.execute(
-            f"SELECT post_id, path FROM files WHERE post_id IN ({', '.join('?' * len(chunk))}) "
+            "SELECT post_id, path, gone FROM files "
+            f"WHERE post_id IN ({', '.join('?' * len(chunk))}) "
             "ORDER BY post_id, status = 'duplicate', path",
             list(chunk),
         )
-        for post_id, path in rows:
-            out[post_id].append(path)
+        for post_id, path, gone in rows:
+            out[post_id][0].append(path)
+            if gone:
+                out[post_id][1].append(path)
     return out
 
 
@@ -195,11 +218,12 @@ def _row_to_post(row: Sequence[Any]) -> Post:
         source=row[6],
         url=row[7],
         summary=row[8],
-        text=row[9],
+        categories=json.loads(row[9]),
+        text=row[10],
         paths=[],
-        blocks=body_blocks(json.loads(row[10]), row[9] or "") if row[10] else None,
-        meta=json.loads(row[11]) if row[11] else {},
-        raw=row[12],
+        blocks=body_blocks(json.loads(row[11]), row[10] or "") if row[11] else None,
+        meta=json.loads(row[12]) if row[12] else {},
+        raw=row[13],
     )
 
 
@@ -225,7 +249,7 @@ def posts_by_ids(
     out = []
     for i in ids:
         if i in found:
-            found[i].paths = paths[i]
+            found[i].paths, found[i].missing_paths = paths[i]
             out.append(found[i])
     return out
 
@@ -294,7 +318,7 @@ def raw_source(store: Store, post_id: int) -> RawSource | None:
 def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | None:
     """The stored post with this article id, if any."""
     row = store.conn.execute(
-        "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?",
+        "SELECT id, hash, source_mtime_ns, source_path FROM posts WHERE external_id = ?",
         (db_text(external_id),),
     ).fetchone()
     return StoredPost(*row) if row else None
@@ -303,10 +327,37 @@ def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | Non
 def file_state(store: Store, path: str) -> FileState | None:
     """What was recorded for a file path, if it was seen before."""
     row = store.conn.execute(
-        "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?",
+        "SELECT size, mtime_ns, hash, status, post_id, options, reason, message, warnings "
+        "FROM files "
+        "WHERE path = ?",
         (db_text(path),),
     ).fetchone()
-    return FileState(*row) if row else None
+    if row is None:
+        return None
+    return FileState(*row[:8], warnings=tuple(json.loads(row[8] or "[]")))
+
+
+def recorded_paths(store: Store) -> Iterator[tuple[str, bool]]:
+    """Every recorded file path and whether it is marked gone, for finding deleted files."""
+    yield from store.conn.execute("SELECT path, gone FROM files ORDER BY path")
+
+
+def file_notes(store: Store) -> list[FileNote]:
+    """What the imports found about the files: skip reasons, failures, warnings and files
+    that are gone, by path (``maintenance --check`` lists them)."""
+    notes = []
+    rows = store.conn.execute(
+        "SELECT path, status, reason, message, warnings, gone FROM files "
+        "WHERE status IN ('skipped', 'failed') OR warnings IS NOT NULL OR gone ORDER BY path"
+    )
+    for path, status, reason, message, warnings, gone in rows:
+        if gone:
+            notes.append(FileNote(path, "gone", "recorded, but no longer found"))
+        if status in ("skipped", "failed"):
+            notes.append(FileNote(path, status, message or reason or status))
+        for warning in json.loads(warnings or "[]"):
+            notes.append(FileNote(path, "warning", warning))
+    return notes
 
 
 # -- list ----------------------------------------------------------------------------------------
@@ -469,6 +520,28 @@ def match_page(
 # -- statistics ------------------------------------------------------------------------------------
 
 
+def _category_counts(
+    store: Store, filters: Filters | None, limit: int
+) -> tuple[list[Count], int]:
+    """Posts per category, each of a post's categories counted (posts without one: None)."""
+    where, params = where_clause(filters, ["posts.id = post_categories.post_id"])
+    rows = store.conn.execute(
+        "SELECT category, count(*) AS n FROM post_categories "
+        f"WHERE EXISTS (SELECT 1 FROM posts {where}) GROUP BY category",
+        params,
+    ).fetchall()
+    distinct = len(rows)
+    none_where, none_params = where_clause(
+        filters, ["posts.id NOT IN (SELECT post_id FROM post_categories)"]
+    )
+    uncategorised = count_posts(store, none_where, none_params)
+    counts = [Count(*r) for r in rows]
+    if uncategorised:
+        counts.append(Count(None, uncategorised))
+    counts.sort(key=lambda c: (-c.posts, c.value is not None, c.value or ""))  # as SQL: NULL first
+    return counts[: None if limit < 0 else limit], distinct
+
+
 @dataclass
 class ArchiveStats:
     """What ``newsarc stats`` reports. Counts are most posts first; months are ``YYYY-MM`` in
@@ -507,7 +580,7 @@ def archive_stats(
         ).fetchone()[0]
         return [Count(*r) for r in rows], distinct
 
-    categories, n_categories = counts("category")
+    categories, n_categories = _category_counts(store, filters, limit)
     sources, n_sources = counts("source")
     tag_where, tag_params = where_clause(filters, ["posts.id = post_tags.post_id"])
     tag_from = f"FROM post_tags WHERE EXISTS (SELECT 1 FROM posts {tag_where})"

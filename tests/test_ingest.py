@@ -145,9 +145,12 @@ def test_import_skips_non_posts_and_reports_failures(tmp_path: Path, corpus: Pat
         assert sorted(result.skipped_reasons) == ["binary", "empty", "no front matter"]
         assert [Path(p).name for p, _ in result.failed] == ["unclosed.md"]
         assert all(message.startswith(str(folder)) for _, message in result.failed + result.skipped)
-        # skipped files are remembered and not reported again when unchanged
+        # skipped files are remembered (not read again) and counted with their reason, so the
+        # counts add up to the files seen on every run
         again = run(store, folder)
-        assert not again.skipped and [Path(p).name for p, _ in again.failed] == ["unclosed.md"]
+        assert again.skipped == result.skipped and again.skipped_reasons == result.skipped_reasons
+        assert [Path(p).name for p, _ in again.failed] == ["unclosed.md"]
+        assert again.unchanged + again.n_skipped + again.n_failed == again.files == 5
 
 
 def test_import_broken_yaml_title_is_recovered(tmp_path: Path):
