@@ -217,12 +217,22 @@ def import_(
         int | None,
         typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4)."),
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Forget recorded files under PATH that are gone; delete posts left with no file.",
+        ),
+    ] = False,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="In a Jekyll site folder, also import _drafts/.")
+    ] = False,
 ) -> None:
     """Import posts: every file with YAML front matter, whatever its extension.
 
     Re-running on the same folder skips unchanged files and updates changed ones. The same
     article seen in several files (same article id) is stored once; the most recently modified
-    copy wins.
+    copy wins. In a Jekyll site folder (one with _posts/), only _posts/ is read.
 
     \b
     Example:
@@ -235,7 +245,9 @@ def import_(
     from . import render
 
     with _store(ctx, create=True) as store, render.import_progress(show_progress) as progress:
-        result = Importer(store, tz=zone, workers=workers, progress=progress).run(paths)
+        result = Importer(
+            store, tz=zone, workers=workers, progress=progress, prune=prune, drafts=drafts
+        ).run(paths)
     if not quiet:
         render.print_import_summary(result, verbose=verbose)
     elif result.n_failed:
@@ -779,7 +791,13 @@ def maintenance(
     Examples:
       newsarc maintenance --check
       newsarc maintenance --vacuum
+
+    --check also lists what imports found in the files: skipped and failed files with the
+    reason, warnings, and recorded files that are gone. Run --rebuild-index after editing
+    posts rows with other tools (sqlite-utils, SQL): --check reports such rows.
     """
+    from .queries import file_notes
+
     done = []
     with _store(ctx) as store:
         if not check:
@@ -790,6 +808,9 @@ def maintenance(
             if vacuum:
                 done.append("file rewritten without free pages")
         problems = store.check()
+        notes = file_notes(store) if check else []
+    for note in notes:  # what imports found in the files: not damage to the archive
+        typer.echo(clean(f"newsarc: {note.kind}: {note.path}: {note.message}"), err=True)
     for problem in problems:
         typer.echo(f"newsarc: problem: {problem}", err=True)
     if problems:

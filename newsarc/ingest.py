@@ -5,8 +5,8 @@ with the same parse options (``--tz``), is not read again; a changed mtime with 
 hash is only recorded. Each file's warnings and skip reason are stored, so every import reports
 them, read again or not. Recorded files that are no longer there are reported (and forgotten
 with ``prune``). One post per article id: another file with the same ``external_id`` is a
-duplicate copy, and the most recently modified copy's content wins; between copies modified at
-the same time, the canonical name (see ``canonical_rank``). Writes are committed in batches, so an interrupted import leaves every post either
+duplicate copy, and the most recently modified copy's content wins, except that a saved
+version (``name@commit.md``) never replaces the current one (see ``copy_rank``). Writes are committed in batches, so an interrupted import leaves every post either
 fully written or not at all; running it again finishes the job.
 """
 
@@ -69,7 +69,7 @@ class ImportResult:
     duplicates: int = 0
     #: duplicates whose content replaced the stored copy because the file is newer
     newer_copies: int = 0
-    #: duplicates as old as the stored copy that replaced it because their name is canonical
+    #: duplicates that replaced the stored copy by name (see ``copy_rank``), not by being newer
     canonical_copies: int = 0
     #: recorded files under the imported folders that are no longer there
     gone: int = 0
@@ -78,6 +78,8 @@ class ImportResult:
     pruned_posts: int = 0
     #: Jekyll site folders found, of which only ``_posts/`` (and ``_drafts/``) were read
     sites: list[str] = field(default_factory=list)
+    #: whether ``_drafts/`` of those sites were read too
+    drafts: bool = False
     #: the first ``MAX_LISTED`` of each kind of message; the counts below are complete
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -150,11 +152,15 @@ def iter_files(
 _VERSION_SUFFIX = re.compile(r"@[0-9a-fA-F]{7,40}$")
 
 
-def canonical_rank(path: str) -> tuple[bool, int, str]:
-    """Which of two copies modified at the same time keeps the content: the lower rank, i.e. a
-    name without an ``@commit`` suffix, then the shorter path, then the first in code point
-    order. The same copy wins whatever order the files are walked in."""
-    return (_VERSION_SUFFIX.search(PurePath(path).stem) is not None, len(path), path)
+def copy_rank(path: str, mtime_ns: int) -> tuple[bool, int, int, str]:
+    """Which copy of a post keeps the content: the one of lowest rank. A name ending in
+    ``@commit`` is a saved version, so any copy without that suffix wins over it (a git
+    checkout gives files arbitrary mtimes, which say nothing about which version is current);
+    then the most recently modified copy; between copies modified at the same time, the
+    shorter path, then the first in code point order. The same copy wins whatever order the
+    files are walked in."""
+    is_version = _VERSION_SUFFIX.search(PurePath(path).stem) is not None
+    return (is_version, -mtime_ns, len(path), path)
 
 
 def parse_options(tz: dt.tzinfo) -> str:
@@ -376,7 +382,7 @@ class Importer:
         self._reparse: set[str] = set()
         self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.progress = progress
-        self.result = ImportResult()
+        self.result = ImportResult(drafts=drafts)
 
     def run(self, paths: Iterable[Path]) -> ImportResult:
         """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
@@ -536,7 +542,8 @@ class Importer:
             # the file the stored content came from: its new content is the post's, whatever
             # its time; read again with other options, its post is rewritten
             is_source = existing.source_path == db_text(p.path)
-            stored_ns = existing.source_mtime_ns or 0
+            stored_rank = copy_rank(existing.source_path or "", existing.source_mtime_ns or 0)
+            rank = copy_rank(p.path, p.mtime_ns)
             if existing.hash == p.hash and not (is_source and p.path in self._reparse):
                 # the same content as stored: another copy, or this file's unchanged content
                 if known_here:
@@ -545,21 +552,14 @@ class Importer:
                 else:
                     status = "duplicate"
                     result.duplicates += 1
-            elif (
-                is_source
-                or p.mtime_ns > stored_ns
-                or (
-                    p.mtime_ns == stored_ns
-                    and canonical_rank(p.path) < canonical_rank(existing.source_path or "")
-                )
-            ):
+            elif is_source or rank < stored_rank:
                 store.write_post(p.row, p.fts, post_id)
                 store.mark_duplicates(post_id, p.path)
                 if known_here:
                     result.updated += 1
                 else:
                     result.duplicates += 1
-                    if p.mtime_ns > stored_ns:
+                    if rank[:2] < stored_rank[:2] and rank[0] == stored_rank[0]:
                         result.newer_copies += 1
                     else:
                         result.canonical_copies += 1
