@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -72,3 +73,41 @@ def test_migrations_run_when_an_older_archive_opens(tmp_path: Path):
         assert "idx_posts_catalog" in indexes
         hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
         assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
+
+
+def test_migrations_m004_backfills_every_category(tmp_path: Path):
+    """An archive made before m004 kept a post's categories after the first only in ``meta``:
+    the upgrade makes every one of them select the post, and indexes them."""
+    from newsarc.queries import Filters, archive_stats, count_posts, where_clause
+    from newsarc.search import count
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    _apply_first(conn, 3)
+    conn.execute("UPDATE settings SET value = '1' WHERE key = 'index_version'")
+    rows = [
+        (1, "a1", "两类", "emnews", json.dumps({"categories": ["emnews", "markets"]})),
+        (2, "a2", "一类", "emnews", "{}"),
+        (3, "a3", "无类", None, "{}"),
+    ]
+    for post_id, external_id, title, category, meta in rows:
+        conn.execute(
+            "INSERT INTO posts (id, external_id, title, category, tags, text, body, meta, raw, "
+            "hash) VALUES (?, ?, ?, ?, '[]', '正文', '[]', ?, '', '')",
+            (post_id, external_id, title, category, meta),
+        )
+        conn.execute(
+            "INSERT INTO files (path, post_id, status) VALUES (?, ?, 'post')",
+            (f"/p/{external_id}.md", post_id),
+        )
+    conn.close()
+    with Store.open(db) as store:
+        assert store.check() == []
+        markets = Filters(category="markets")
+        assert count_posts(store, *where_clause(markets)) == 1
+        assert count_posts(store, *where_clause(Filters(category="emnews"))) == 2
+        assert count(store, "category:markets") == 1
+        stats = archive_stats(store)
+        assert {c.value: c.posts for c in stats.categories} == {
+            "emnews": 2, "markets": 1, None: 1
+        }

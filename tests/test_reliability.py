@@ -156,11 +156,16 @@ def index_disagreements(store: Store) -> int:
         sql.replace("CREATE VIRTUAL TABLE posts_fts", "CREATE VIRTUAL TABLE temp.expected_fts")
     )
     with store.transaction():
-        rows = conn.execute("SELECT id, title, text, category, tags, source FROM posts").fetchall()
+        rows = conn.execute(
+            "SELECT id, title, text, categories, tags, source FROM posts"
+        ).fetchall()
         conn.executemany(
             "INSERT INTO temp.expected_fts(rowid, title, text, category, tags, source) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(r[0], *Store.fts_values(r[1], r[2], r[3], json.loads(r[4]), r[5])) for r in rows],
+            [
+                (r[0], *Store.fts_values(r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]))
+                for r in rows
+            ],
         )
     indexes = (("actual", "main", "posts_fts"), ("expected", "temp", "expected_fts"))
     for name, schema, table in indexes:
