@@ -6,8 +6,9 @@ hash is only recorded. Each file's warnings and skip reason are stored, so every
 them, read again or not. Recorded files that are no longer there are reported (and forgotten
 with ``prune``). One post per article id: another file with the same ``external_id`` is a
 duplicate copy, and the most recently modified copy's content wins, except that a saved
-version (``name@commit.md``) never replaces the current one (see ``copy_rank``). Writes are committed in batches, so an interrupted import leaves every post either
-fully written or not at all; running it again finishes the job.
+version (``name@commit.md``) never replaces the current one (see ``copy_rank``). Writes are
+committed in batches, so an interrupted import leaves every post either fully written or not at
+all; running it again finishes the job.
 """
 
 from __future__ import annotations
@@ -169,6 +170,20 @@ def parse_options(tz: dt.tzinfo) -> str:
     return f"tz={tz}"
 
 
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def _exists(recorded: str) -> bool:
+    """Whether a recorded path is still there. A name's bytes that are not UTF-8 were recorded
+    as ``\\xNN`` (``store.db_text``): try the name they stand for too."""
+    if os.path.lexists(recorded):
+        return True
+    if "\\x" not in recorded:
+        return False
+    name = _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), recorded)
+    return os.path.lexists(name)
+
+
 def check_paths(paths: Iterable[Path]) -> list[Path]:
     """Absolute paths, or ``UsageError`` for the first one that does not exist."""
     out = []
@@ -210,9 +225,7 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
         mtime_ns=mtime_ns, now=now,
     )  # fmt: skip
-    prepared.fts = Store.fts_values(
-        post.title, post.text, post.categories, post.tags, post.source
-    )
+    prepared.fts = Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
     return prepared
 
 
@@ -481,26 +494,22 @@ class Importer:
     def _find_gone(self, roots: list[Path]) -> None:
         """Mark the recorded files under ``roots`` that are no longer there (and those back
         again); with ``prune``, forget them and delete the posts left without a file."""
-        folders = [str(r) for r in roots if r.is_dir()]
-        prefixes = tuple(f.rstrip(os.sep) + os.sep for f in folders)
-        named = {db_text(str(r)) for r in roots}
-        gone, back = [], []
+        gone: dict[str, None] = {}
+        back: dict[str, None] = {}
         with self.store.snapshot():
-            recorded = list(recorded_paths(self.store))
-        for path, was_gone in recorded:
-            if path not in named and not path.startswith(prefixes):
-                continue
-            exists = os.path.lexists(path)
-            if not exists:
-                gone.append(path)
-            elif was_gone:
-                back.append(path)
+            # streamed: only the (few) changes are held, whatever the archive's size
+            for root in dict.fromkeys(str(r) for r in roots):
+                for path, was_gone in recorded_paths(self.store, root):
+                    if not _exists(path):
+                        gone[path] = None
+                    elif was_gone:
+                        back[path] = None
         self.result.gone = len(gone)
         if not gone and not back:
             return
         with self.store.transaction():
-            self.store.mark_gone(gone, True)
-            self.store.mark_gone(back, False)
+            self.store.mark_gone(list(gone), True)
+            self.store.mark_gone(list(back), False)
             if self.prune and gone:
                 self.result.pruned_files, self.result.pruned_posts = self.store.prune()
 

@@ -118,7 +118,12 @@ def m004_fidelity(conn: sqlite3.Connection) -> None:
     """
     conn.execute("ALTER TABLE posts ADD COLUMN categories TEXT NOT NULL DEFAULT '[]'")
     conn.execute("ALTER TABLE posts ADD COLUMN index_hash TEXT")
-    for column in ("warnings TEXT", "message TEXT", "options TEXT", "gone INTEGER NOT NULL DEFAULT 0"):
+    for column in (
+        "warnings TEXT",
+        "message TEXT",
+        "options TEXT",
+        "gone INTEGER NOT NULL DEFAULT 0",
+    ):
         conn.execute(f"ALTER TABLE files ADD COLUMN {column}")
     conn.execute(
         "CREATE TABLE post_categories (category TEXT NOT NULL, post_id INTEGER NOT NULL "

@@ -125,9 +125,7 @@ class Filters:
         where: list[str] = []
         params: list[Any] = []
         if self.category is not None:
-            where.append(
-                f"{alias}.id IN (SELECT post_id FROM post_categories WHERE category = ?)"
-            )
+            where.append(f"{alias}.id IN (SELECT post_id FROM post_categories WHERE category = ?)")
             params.append(db_text(self.category))
         if self.source is not None:
             where.append(f"{alias}.source = ?")
@@ -183,9 +181,7 @@ def _fts_condition(column: str, *, negate: bool = False) -> str:
 
 # -- posts ---------------------------------------------------------------------------------------
 
-_RECORD_COLUMNS = (
-    "id, external_id, title, date, category, tags, source, url, summary, categories"
-)
+_RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary, categories"
 
 
 def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
@@ -337,9 +333,14 @@ def file_state(store: Store, path: str) -> FileState | None:
     return FileState(*row[:8], warnings=tuple(json.loads(row[8] or "[]")))
 
 
-def recorded_paths(store: Store) -> Iterator[tuple[str, bool]]:
-    """Every recorded file path and whether it is marked gone, for finding deleted files."""
-    yield from store.conn.execute("SELECT path, gone FROM files ORDER BY path")
+def recorded_paths(store: Store, root: str) -> Iterator[tuple[str, bool]]:
+    """The recorded file paths that are ``root`` or under the folder ``root``, and whether each
+    is marked gone, for finding deleted files (a range of the primary key: no full scan)."""
+    folder = db_text(root).rstrip(os.sep) + os.sep
+    yield from store.conn.execute(
+        "SELECT path, gone FROM files WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path",
+        (db_text(root), folder, folder[:-1] + chr(ord(os.sep) + 1)),
+    )
 
 
 def file_notes(store: Store) -> list[FileNote]:
@@ -520,9 +521,7 @@ def match_page(
 # -- statistics ------------------------------------------------------------------------------------
 
 
-def _category_counts(
-    store: Store, filters: Filters | None, limit: int
-) -> tuple[list[Count], int]:
+def _category_counts(store: Store, filters: Filters | None, limit: int) -> tuple[list[Count], int]:
     """Posts per category, each of a post's categories counted (posts without one: None)."""
     where, params = where_clause(filters, ["posts.id = post_categories.post_id"])
     rows = store.conn.execute(

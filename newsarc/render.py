@@ -456,7 +456,8 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
     if result.pruned_files or result.pruned_posts:
         err.print(
             Text(
-                f"pruned: forgot {count_of(result.pruned_files, 'file')} that are gone and "
+                f"pruned: forgot {count_of(result.pruned_files, 'file')} that "
+                f"{'is' if result.pruned_files == 1 else 'are'} gone and "
                 f"deleted {count_of(result.pruned_posts, 'post')} left with no file.",
                 style="yellow",
             )

@@ -439,7 +439,11 @@ class Store:
         """Insert a new post (``post_id`` None) or replace an existing one, in a transaction.
         ``row`` holds the ``posts`` columns (see ``post_row``), ``fts`` its ``fts_values``."""
         conn = self.conn
-        row = {**row, "external_id": db_text(row["external_id"]), "index_hash": self.index_hash(fts)}
+        row = {
+            **row,
+            "external_id": db_text(row["external_id"]),
+            "index_hash": self.index_hash(fts),
+        }
         if row.get("source_path") is not None:
             row["source_path"] = db_text(row["source_path"])
         columns = list(row)

@@ -700,14 +700,21 @@ def test_every_category_selects_and_counts(runner, categorised):
     assert record["category"] == "emnews" and record["categories"] == ["emnews", "markets"]
     found = run(runner, "search", "category:markets", "--format", "ids").stdout.split()
     assert found == [str(record["id"])]
-    assert run(runner, "search", "正文", "--category", "markets", "--format", "ids").stdout.split() == found
+    assert (
+        run(runner, "search", "正文", "--category", "markets", "--format", "ids").stdout.split()
+        == found
+    )
     assert len(run(runner, "list", "--category", "emnews", "--format", "ids").stdout.split()) == 2
     # a singular category: is one category, spaces and all
-    assert len(run(runner, "list", "--category", "hello world", "--format", "ids").stdout.split()) == 1
+    assert (
+        len(run(runner, "list", "--category", "hello world", "--format", "ids").stdout.split()) == 1
+    )
     run(runner, "list", "--category", "hello", code=1)
     stats = json.loads(run(runner, "stats", "--format", "json").stdout)
     assert {c["name"]: c["posts"] for c in stats["categories"]} == {
-        "emnews": 2, "markets": 1, "hello world": 1
+        "emnews": 2,
+        "markets": 1,
+        "hello world": 1,
     }
     text = run(runner, "show", str(record["id"]), "--format", "text").stdout
     assert "category  emnews, markets" in text
@@ -728,7 +735,9 @@ def test_import_reports_files_gone_and_prunes(runner, isolated_archive, tmp_path
     check = run(runner, "maintenance", "--check")
     assert f"newsarc: gone: {gone}: recorded, but no longer found" in check.stderr
     result = run(runner, "import", "--prune", str(folder))
-    assert "pruned: forgot 1 file that are gone and deleted 1 post left with no file" in result.stderr
+    assert (
+        "pruned: forgot 1 file that is gone and deleted 1 post left with no file" in result.stderr
+    )
     run(runner, "show", "202201010000000001", code=1)
     assert len(run(runner, "list", "--format", "ids").stdout.split()) == 1
 

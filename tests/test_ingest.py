@@ -331,7 +331,9 @@ def test_import_equal_mtimes_keep_the_canonical_copy(tmp_path: Path, order: str)
         if order == "walk":
             result = run(store, folder)  # the current copy is walked first, as in examples/
         else:
-            first, second = (current, version) if order.startswith("current") else (version, current)
+            first, second = (
+                (current, version) if order.startswith("current") else (version, current)
+            )
             run(store, first)
             result = run(store, second)
         assert stored(store)["202112082206672930"]["source_path"] == str(current)
@@ -378,7 +380,7 @@ def test_import_a_newer_copy_still_wins(tmp_path: Path):
 def test_import_deleted_files_are_reported_marked_and_pruned(tmp_path: Path):
     folder = tmp_path / "in"
     only = write_post(folder / "2022-01-01-202201010000000001.md", "独份")
-    copy_a = write_post(folder / "2022-01-02-202201020000000002.md", "两份")
+    write_post(folder / "2022-01-02-202201020000000002.md", "两份")
     copy_b = write_post(folder / "old" / "2022-01-02-202201020000000002.md", "两份")
     write_post(folder / "2022-01-03-202201030000000003.md", "留下")
     with Store.open(tmp_path / "a.db") as store:
@@ -481,3 +483,14 @@ def test_import_jekyll_site_root_reads_only_posts(tmp_path: Path):
         assert sorted(stored(store)) == ["202201010000000001", "202201020000000002"]
     # pointed at _posts itself, or at a folder of posts without _posts/: every file is read
     assert list(iter_files([site / "_posts"])) == [post]
+
+
+def test_import_a_name_that_is_not_utf8_is_not_gone(tmp_path: Path):
+    folder = tmp_path / "in"
+    name = os.fsdecode(b"2022-01-01-\xd6\xd0\xce\xc4-202201010000000001.md")  # GBK bytes
+    post = write_post(folder / name, "中文名")
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, folder)
+        assert run(store, folder).gone == 0
+        post.unlink()
+        assert run(store, folder).gone == 1

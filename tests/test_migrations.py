@@ -108,6 +108,4 @@ def test_migrations_m004_backfills_every_category(tmp_path: Path):
         assert count_posts(store, *where_clause(Filters(category="emnews"))) == 2
         assert count(store, "category:markets") == 1
         stats = archive_stats(store)
-        assert {c.value: c.posts for c in stats.categories} == {
-            "emnews": 2, "markets": 1, None: 1
-        }
+        assert {c.value: c.posts for c in stats.categories} == {"emnews": 2, "markets": 1, None: 1}
