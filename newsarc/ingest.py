@@ -119,6 +119,10 @@ class ImportResult:
             listed.append((path, one_line(message)))
 
 
+#: files that make a folder a Jekyll site root
+_SITE_CONFIGS = frozenset({"_config.yml", "_config.yaml", "_config.toml"})
+
+
 def iter_files(
     paths: Iterable[Path], *, drafts: bool = False, sites: list[str] | None = None
 ) -> Iterator[Path]:
@@ -128,10 +132,10 @@ def iter_files(
     out. Links to files are read; links to folders are not followed, so a link loop cannot hang
     an import (name the target folder itself to import it).
 
-    A folder with a ``_posts/`` folder is a Jekyll site: its posts are in ``_posts/`` (and its
-    unpublished ones in ``_drafts/``, read only with ``drafts``); its pages, layouts, includes,
-    ``_site``, ``_sass`` and assets are not posts and are not read. Such folders are appended
-    to ``sites``.
+    A folder with a ``_posts/`` folder or a ``_config.yml`` is a Jekyll site: its posts are in
+    ``_posts/`` (and its unpublished ones in ``_drafts/``, read only with ``drafts``); its pages,
+    layouts, includes, ``_site``, ``_sass`` and assets are not posts and are not read. Such
+    folders are appended to ``sites``.
     """
     for root in paths:
         if not root.is_dir():
@@ -139,7 +143,7 @@ def iter_files(
             continue
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            if "_posts" in dirnames:
+            if "_posts" in dirnames or not _SITE_CONFIGS.isdisjoint(filenames):
                 if sites is not None:
                     sites.append(dirpath)
                 dirnames[:] = [d for d in dirnames if d == "_posts" or (drafts and d == "_drafts")]

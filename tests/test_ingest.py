@@ -485,6 +485,17 @@ def test_import_jekyll_site_root_reads_only_posts(tmp_path: Path):
     assert list(iter_files([site / "_posts"])) == [post]
 
 
+def test_import_jekyll_site_without_posts_reads_no_page(tmp_path: Path):
+    """A site root known by its _config.yml: its pages (a README with Liquid) are not posts."""
+    site = tmp_path / "site"
+    write_post(site / "README.md", "首页", front="layout: default\npermalink: /\n",
+               body="{% for tag in site.tags %}{{ tag[0] }}{% endfor %}")  # fmt: skip
+    (site / "_config.yml").write_text("title: 金融消息\n", encoding="utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, site)
+        assert result.sites == [str(site)] and result.files == 0 and count_posts(store) == 0
+
+
 def test_import_a_name_that_is_not_utf8_is_not_gone(tmp_path: Path):
     folder = tmp_path / "in"
     name = os.fsdecode(b"2022-01-01-\xd6\xd0\xce\xc4-202201010000000001.md")  # GBK bytes
