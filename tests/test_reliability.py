@@ -762,6 +762,13 @@ def test_import_survives_link_loops_and_special_files(tmp_path: Path):
 def _make_older(db: Path) -> None:
     """Turn ``db`` into an archive of schema version 2 (before m003), as an older newsarc left it."""
     conn = sqlite3.connect(db)
+    # undo m004_fidelity
+    conn.execute("DROP TABLE post_categories")
+    for table, column in [("posts", "categories"), ("posts", "index_hash"), ("files", "warnings"),
+                          ("files", "message"), ("files", "options"), ("files", "gone")]:  # fmt: skip
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("DELETE FROM _migrations WHERE name = 'm004_fidelity'")
+    # undo m003_fts_hashsize
     conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
     conn.execute("DELETE FROM _migrations WHERE name = 'm003_fts_hashsize'")
     conn.execute("PRAGMA user_version = 2")
