@@ -199,7 +199,8 @@ def _safe_href(url: str | None) -> str | None:
     return None
 
 
-def _link(url: str | None) -> str:
+def link_html(url: str | None) -> str:
+    """A URL as an escaped link when it is http(s), else as escaped text."""
     href = _safe_href(url)
     if href is None:
         return _esc(url)
@@ -238,17 +239,22 @@ def post_html(post: Post) -> str:
     parts = [f'<article id="post-{post.id}">', f"<h1>{_esc(post.title or '(no title)')}</h1>"]
     parts.append('<dl class="meta">')
     for label, value in metadata(post):
-        shown = _link(value) if label == "url" else _esc(value)
+        shown = link_html(value) if label == "url" else _esc(value)
         parts.append(f"<dt>{_esc(label)}</dt><dd>{shown}</dd>")
     parts.append("</dl>")
-    parts.extend(
+    parts.append(body_html(post))
+    parts.append("</article>")
+    return "\n".join(parts) + "\n"
+
+
+def body_html(post: Post) -> str:
+    """The post's body as escaped HTML blocks; images are labelled links, never loaded."""
+    return "\n".join(
         _block_html(
-            block, image=lambda b: f'<p class="img">[{_esc(_image_name(b))}] {_link(b.src)}</p>'
+            block, image=lambda b: f'<p class="img">[{_esc(_image_name(b))}] {link_html(b.src)}</p>'
         )
         for block in body_blocks(post)
     )
-    parts.append("</article>")
-    return "\n".join(parts) + "\n"
 
 
 def write_html(

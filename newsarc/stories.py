@@ -1,0 +1,487 @@
+"""Stories: near-copies of one news item, grouped (the similarity engine, pure Python).
+
+A wire story is carried by several outlets, each with its own title, source line and time;
+rolling feeds repeat an item; Hong Kong outlets print it in traditional characters. newsarc
+groups such copies into one *story*. This module is the engine and holds no SQL: the store keeps
+what it computes (``Signature.to_bytes``, ``Signature.band_keys``, paragraph counts) and asks it
+to decide. ``StoryIndex`` is the same algorithm over dictionaries, for tests and the benchmark.
+
+How two posts are compared
+--------------------------
+1. **Content.** The post's plain text (never its title: copies are retitled, and a post with no
+   text is its own story), split into paragraphs and folded as search folds it (``fold.fold``:
+   width, case, traditional → simplified). Known boilerplate is cut: source credits
+   (``（文章来源：…）``, a trailing ``（财联社）``), and paragraphs from a disclaimer or byline
+   marker on (``风险提示：``, ``声明：``, ``责任编辑：`` …), back-links and ``<http…>`` lines.
+   Then only letters and digits are kept: punctuation and spacing differ between outlets.
+2. **Shingles.** Every run of ``SHINGLE`` (3) consecutive characters, digits included, so that
+   ``净流入超40亿元`` and ``净流入超50亿元`` differ in three shingles, not none.
+3. **Sketch.** Each shingle is hashed (see ``_hashes``); the ``SKETCH`` (64) smallest hash values
+   are the post's bottom-k sketch. For texts of at most 64 shingles (most one-paragraph
+   digests) the sketch *is* the shingle set and the similarity below is exact; for longer
+   texts it is an unbiased estimate (standard error ≈ 0.06 at 0.5).
+4. **Numbers.** The numbers of the content (``6.3512``, ``2018``, ``40``) are kept apart: a
+   templated report with other figures (``沪指涨0.5%…`` vs ``沪指跌1.2%…``) is another story.
+5. **Score.** ``text`` = Jaccard similarity of the shingle sets (shared shingles / all shingles
+   of the two), estimated from the two sketches; ``numbers`` = share of the numbers of the post
+   with fewer numbers that the other has too (1 when either has none). ``score = text × numbers``.
+   Two posts are the same story when ``score >= threshold`` (default ``DEFAULT_THRESHOLD``, 0.4:
+   for two texts of equal length, about 57 % of each one's shingles found in the other).
+6. **Shared paragraphs.** Two different digests under one long disclaimer share exactly that
+   paragraph; two copies of an article share their lead. So when two posts have whole
+   paragraphs in common but *start* differently, those paragraphs are set aside and ``text``
+   is the similarity of the rest (computed from the paragraphs' shingle counts, see
+   ``text_similarity``) -- unless one post is nothing but the shared paragraphs (a copy with a
+   paragraph added). This works from the first post that carries a new disclaimer.
+
+Boilerplate nobody listed
+-------------------------
+A paragraph (at least ``MIN_PARAGRAPH`` folded characters) that turns up next to *different*
+content in ``BOILERPLATE_CONTEXTS`` posts is boilerplate from then on and left out of new
+signatures. "Different content" is measured without knowing the stories: each paragraph is
+recorded with the smallest shingle hash of the *rest* of its post (``Signature.contexts``).
+Copies of one wire story have the same rest, so the same value (with probability = their
+similarity); a disclaimer under unrelated digests gets a new value each time. A story carried
+by twenty outlets therefore does not make its own paragraphs boilerplate, and the count does not
+depend on earlier grouping decisions (no feedback loop). Posts imported before a disclaimer
+became frequent keep their signature until the stories are rebuilt (``maintenance``), which
+counts all paragraphs first.
+
+Candidates: LSH bands
+---------------------
+Comparing a new post with every post is a scan; instead each signature has ``BANDS`` band
+keys (one-permutation hashing: the hash range is cut into ``BANDS × ROWS`` bins; a band key is
+the minima of ``ROWS`` bins). Posts with a key in common are candidates: the store indexes the
+keys, so finding candidates is an index lookup. Two posts of Jaccard similarity ``J`` share at
+least one of the 16 keys with probability ≈ ``1 - (1 - J²)¹⁶``: 0.94 at J = 0.4, 0.99 at 0.5,
+0.47 at 0.2 (those are then scored and mostly rejected). Two rows per band, not one, so that
+a common shingle (``亿美元``) that happens to hash low does not make a key shared by every post
+containing it.
+
+Grouping
+--------
+A new post joins the story of its best-scoring candidate at or above the threshold, else it
+starts its own story. The story id is the id of the story's first post, so adding posts never
+renames a story and re-importing the same files gives the same ids.
+
+Hashing
+-------
+Shingles are hashed with CPython's hash of a tuple of code points: computed in C, with no
+per-shingle encoding or Python-level arithmetic (the whole signature of a typical digest costs
+less than datasketch's ``MinHash.update_batch`` of its shingles alone; see bench/STORIES.md).
+Hashes of ints and tuples are not randomised per process
+(only ``str``/``bytes`` hashes are), but they may change between Python versions and differ
+on 32-bit builds: ``HASH_CHECK`` fingerprints them, and the store rebuilds stories when the
+recorded value differs.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+from .fold import fold
+
+#: characters per shingle
+SHINGLE = 3
+#: hash values kept per post (bottom-k sketch)
+SKETCH = 64
+#: LSH: bands × rows one-permutation bins (a power of two)
+BANDS = 16
+ROWS = 2
+#: the default ``score`` at or above which two posts are the same story
+DEFAULT_THRESHOLD = 0.4
+#: paragraphs shorter than this (folded) are never counted as boilerplate: headings, dates
+MIN_PARAGRAPH = 12
+#: a paragraph seen beside this many different contents is boilerplate
+BOILERPLATE_CONTEXTS = 3
+#: numbers kept per post
+MAX_NUMBERS = 32
+
+#: fingerprint of the shingle hash function: signatures made under another value are stale
+HASH_CHECK = hash((0x4E00, 0x4E01, 0x4E02)) & 0xFFFFFFFF
+#: bumped whenever signatures made by older code must be rebuilt
+VERSION = 1
+
+_BINS = BANDS * ROWS
+# hashes are signed 64-bit: bin b holds [(b - _BINS/2) << _BIN_BITS, (b + 1 - _BINS/2) << _BIN_BITS)
+_BIN_BITS = 64 - (_BINS - 1).bit_length()
+_BIN_STARTS = [(b - _BINS // 2) << _BIN_BITS for b in range(_BINS + 1)]
+_BIN_RANGES = list(enumerate(zip(_BIN_STARTS, _BIN_STARTS[1:], strict=False)))
+
+# On folded text, so written with half-width punctuation and simplified characters.
+_SOURCE_CREDIT = re.compile(r"\((?:文章|本文|消息)?来源:[^()]{0,40}\)")
+_TRAILING_CREDIT = re.compile(r"\(([^()0-9%.,:;]{2,16})\)[ 。.]*$")
+_BOILERPLATE_START = re.compile(
+    r"(?:风险提示|免责声明|特别声明|声明|责任编辑|责编|编辑|校对|审核|来源|文章来源|本文来源|"
+    r"图片来源|原标题|作者|记者)\s*:"
+)
+_LINK_LINE = re.compile(r"^(?:<https?:.*>|<>|\[返回.*)$")
+#: every pattern above needs one of these characters
+_MARKERS = frozenset(":()<[")
+_NOT_TEXT = re.compile(r"[\W_]+")
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def validate_threshold(value: float) -> float:
+    """``value`` if it is a usable threshold (in (0, 1]); otherwise a ``UsageError``."""
+    if not 0 < value <= 1:  # also rejects NaN
+        raise UsageError(
+            f"threshold {value!r} is outside (0, 1]: it is the share of text two posts "
+            f"must have in common (default {DEFAULT_THRESHOLD})"
+        )
+    return value
+
+
+def _cut_boilerplate(paragraph: str) -> str:
+    """A folded paragraph without the boilerplate the patterns above recognise."""
+    if not _MARKERS.intersection(paragraph):  # most paragraphs: no pattern can match
+        return paragraph.strip()
+    if _LINK_LINE.match(paragraph):
+        return ""
+    m = _BOILERPLATE_START.search(paragraph)
+    # a marker starting the paragraph, or a sentence in it, ends its content
+    if m and (m.start() == 0 or paragraph[m.start() - 1] in "。!?;. )"):
+        paragraph = paragraph[: m.start()]
+    paragraph = _SOURCE_CREDIT.sub("", paragraph)
+    return _TRAILING_CREDIT.sub("", paragraph).strip()
+
+
+def _hashes(chars: str) -> set[int]:
+    """Signed 64-bit hashes of the shingles of ``chars`` (one shingle if it is shorter)."""
+    codes = array("I", chars.encode("utf-32-le")).tolist()
+    if len(codes) < SHINGLE:
+        return {hash(tuple(codes))} if codes else set()
+    return set(map(hash, zip(*(codes[i:] for i in range(SHINGLE)), strict=False)))
+
+
+def paragraph_key(paragraph: str) -> int:
+    """A 63-bit fingerprint of one folded paragraph (CRC-32 and Adler-32 of its UTF-8)."""
+    data = paragraph.encode()
+    return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the store keeps of a post to find and judge its copies.
+
+    ``sketch``: the smallest shingle hashes, ascending (top 32 bits of each); ``size``: number of
+    distinct shingles; ``numbers``: CRC-32s of the numbers, sorted; ``parts``: (fingerprint,
+    shingle count) of each content paragraph, in order; ``bins``: one-permutation minima for
+    the LSH bands (0 = empty bin); ``contexts``: (fingerprint, smallest shingle hash of the rest
+    of the post) of each paragraph long enough to count as boilerplate. ``bins`` and
+    ``contexts`` go to their own tables and are not in ``to_bytes``. An empty signature (no
+    text) matches nothing.
+    """
+
+    sketch: tuple[int, ...]
+    size: int
+    numbers: tuple[int, ...] = ()
+    parts: tuple[tuple[int, int], ...] = ()
+    bins: tuple[int, ...] = field(default=(), compare=False)
+    contexts: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.sketch
+
+    def band_keys(self) -> list[int]:
+        """Signed 64-bit keys (SQLite integers), one per band with at least one filled bin."""
+        keys = []
+        for band in range(BANDS):
+            rows = self.bins[band * ROWS : (band + 1) * ROWS]
+            if any(rows):
+                keys.append(hash((band, *rows)))
+        return keys
+
+    def to_bytes(self) -> bytes:
+        """Storage form: a header of counts, the sketch, the numbers, then the parts."""
+        head = [VERSION, self.size, len(self.sketch), len(self.numbers), len(self.parts)]
+        keys = array("q", [key for key, _ in self.parts])
+        return b"".join(
+            (
+                array("I", head).tobytes(),
+                array("i", self.sketch).tobytes(),
+                array("I", self.numbers).tobytes(),
+                keys.tobytes(),
+                array("I", [n for _, n in self.parts]).tobytes(),
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        version, size, n_sketch, n_numbers, n_parts = array("I", data[:20])
+        if version != VERSION:
+            raise ValueError(f"story signature version {version}, expected {VERSION}")
+        at = 20
+
+        def take(code: str, n: int) -> array[int]:
+            nonlocal at
+            out = array(code, data[at : at + n * array(code).itemsize])
+            at += n * out.itemsize
+            return out
+
+        sketch = take("i", n_sketch)
+        numbers = take("I", n_numbers)
+        keys = take("q", n_parts)
+        sizes = take("I", n_parts)
+        return cls(
+            sketch=tuple(sketch),
+            size=size,
+            numbers=tuple(numbers),
+            parts=tuple(zip(keys, sizes, strict=True)),
+        )
+
+
+EMPTY = Signature(sketch=(), size=0)
+
+
+def fold_paragraphs(text: str) -> list[str]:
+    """``fold.fold`` of each paragraph of a post's plain text. Joined by spaces, the non-empty
+    ones are ``fold.fold(text)``, so ingest can fold once for the search index and for this."""
+    return [fold(p) for p in text.split("\n\n")]
+
+
+def signature(text: str, skip: Iterable[int] = ()) -> Signature:
+    """The signature of a post's plain text (paragraphs separated by blank lines)."""
+    return folded_signature(fold_paragraphs(text), skip)
+
+
+def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Signature:
+    """The signature of a post from its folded paragraphs (``fold.fold`` of each), leaving out
+    paragraphs whose ``paragraph_key`` is in ``skip`` (boilerplate the archive has learnt) unless
+    that would leave nothing. Ingest folds each paragraph once for both the index and this."""
+    content = [c for c in map(_cut_boilerplate, paragraphs) if c]
+    keys = [paragraph_key(c) for c in content]
+    skip = set(skip)
+    if skip and any(k in skip for k in keys):
+        kept = [(c, k) for c, k in zip(content, keys, strict=True) if k not in skip]
+        if kept:
+            content, keys = [c for c, _ in kept], [k for _, k in kept]
+    chars = [_NOT_TEXT.sub("", c) for c in content]
+    para_hashes = [_hashes(c) for c in chars]
+    every: set[int] = set().union(*para_hashes)
+    if not every:
+        return EMPTY
+    ordered = sorted(every)
+    n = len(ordered)
+    bins = [0] * _BINS
+    i = 0
+    for b, (lo, hi) in _BIN_RANGES:
+        i = bisect_left(ordered, lo, i)
+        if i == n:
+            break
+        if ordered[i] < hi:
+            bins[b] = ordered[i]
+    # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
+    numbers = {zlib.crc32(m.replace(",", "").encode()) for c in content for m in _NUMBER.findall(c)}
+    contexts = []
+    if len(content) == 1:
+        if len(content[0]) >= MIN_PARAGRAPH:
+            contexts.append((keys[0], 0))
+    else:
+        mins = [min(h, default=0) for h in para_hashes]
+        for p, para in enumerate(content):
+            if len(para) >= MIN_PARAGRAPH:
+                rest = min((m for j, m in enumerate(mins) if j != p and m), default=0)
+                contexts.append((keys[p], rest))
+    return Signature(
+        # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
+        sketch=tuple(map((32).__rrshift__, ordered[:SKETCH])),
+        size=n,
+        numbers=tuple(sorted(numbers)[:MAX_NUMBERS]),
+        parts=tuple((k, len(h)) for k, h in zip(keys, para_hashes, strict=True) if h),
+        bins=tuple(bins),
+        contexts=tuple(contexts),
+    )
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """How alike two posts are.
+
+    ``text``: estimated Jaccard similarity of their shingles; or, when they share whole
+    paragraphs but start differently, the similarity of what they do not share (see
+    ``text_similarity``); ``numbers``: share of numbers in common; ``score`` = text × numbers.
+    """
+
+    text: float
+    numbers: float
+
+    @property
+    def score(self) -> float:
+        return self.text * self.numbers
+
+
+def jaccard(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity: of the ``SKETCH`` smallest hashes of the union, the share
+    present in both sketches (exact when both texts have at most ``SKETCH`` shingles)."""
+    if a.empty or b.empty:
+        return 0.0
+    union = sorted(set(a.sketch) | set(b.sketch))[:SKETCH]
+    both = set(a.sketch) & set(b.sketch)
+    return sum(1 for v in union if v in both) / len(union)
+
+
+def text_similarity(a: Signature, b: Signature) -> float:
+    """Jaccard similarity, except for posts that share whole paragraphs but start differently.
+
+    Two different digests under one disclaimer share exactly that paragraph; two copies of an
+    article share their lead. So when the first paragraphs differ, whole paragraphs both posts
+    have are set aside and the rest is compared (from the counts: the shared paragraphs' shingles
+    are in the intersection and the union) -- unless one post is nothing but shared paragraphs
+    (a copy with a paragraph added).
+    """
+    j = jaccard(a, b)
+    if not a.parts or not b.parts or a.parts[0][0] == b.parts[0][0]:
+        return j
+    shared = {k for k, _ in a.parts} & {k for k, _ in b.parts}
+    if not shared:
+        return j
+    mass = sum(n for k, n in dict(a.parts).items() if k in shared)
+    if min(a.size, b.size) - mass < SHINGLE:
+        return j
+    inter = j * (a.size + b.size) / (1 + j)
+    union = a.size + b.size - inter
+    return max(0.0, inter - mass) / max(1.0, union - mass)
+
+
+def number_agreement(a: Signature, b: Signature) -> float:
+    """Share of the numbers of the post with fewer numbers that the other has (1 if none)."""
+    if not a.numbers or not b.numbers:
+        return 1.0
+    common = len(set(a.numbers) & set(b.numbers))
+    return common / min(len(a.numbers), len(b.numbers))
+
+
+def similarity(a: Signature, b: Signature) -> Similarity:
+    return Similarity(text=text_similarity(a, b), numbers=number_agreement(a, b))
+
+
+def same_story(a: Signature, b: Signature, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    return similarity(a, b).score >= threshold
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate post and its similarity to the post being placed."""
+
+    post: int
+    similarity: Similarity
+
+
+def best_match(
+    candidates: Iterable[tuple[int, Signature]], sig: Signature, threshold: float
+) -> Match | None:
+    """The most similar candidate at or above ``threshold`` (ties: the earliest post)."""
+    best: Match | None = None
+    for post, other in candidates:
+        sim = similarity(sig, other)
+        if sim.score < threshold:
+            continue
+        if best is None or (sim.score, -post) > (best.similarity.score, -best.post):
+            best = Match(post, sim)
+    return best
+
+
+class StoryIndex:
+    """Grouping in memory: the algorithm the store runs with SQL tables.
+
+    ``add`` places one post (ids ascending in import order) and returns its story id;
+    ``rebuild`` groups a whole archive again, as ``maintenance`` will.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+        self.threshold = validate_threshold(threshold)
+        self.signatures: dict[int, Signature] = {}
+        self.story: dict[int, int] = {}
+        self.bands: dict[int, list[int]] = {}
+        self.contexts: dict[int, set[int]] = {}
+
+    @classmethod
+    def rebuild(
+        cls, posts: Iterable[tuple[int, str]], threshold: float = DEFAULT_THRESHOLD
+    ) -> StoryIndex:
+        """Group ``(post id, text)`` pairs from scratch in two passes: first every paragraph's
+        contexts are counted, then the posts are placed in id order -- so the first posts
+        under a disclaimer are judged with the disclaimer already known as boilerplate."""
+        index = cls(threshold)
+        posts = sorted(posts)
+        for _, text in posts:
+            index.learn(signature(text))
+        for post, text in posts:
+            index.add(post, text, learn=False)
+        return index
+
+    def boilerplate(self, sig: Signature) -> set[int]:
+        """Paragraph fingerprints of ``sig`` already seen beside enough different contents."""
+        return {
+            key
+            for key, _ in sig.contexts
+            if len(self.contexts.get(key, ())) >= BOILERPLATE_CONTEXTS
+        }
+
+    def learn(self, sig: Signature) -> None:
+        """Count the contexts of ``sig``'s paragraphs (no more than the rule needs)."""
+        for key, rest in sig.contexts:
+            seen = self.contexts.setdefault(key, set())
+            if len(seen) < BOILERPLATE_CONTEXTS:
+                seen.add(rest)
+
+    def candidates(self, sig: Signature) -> set[int]:
+        return {post for key in sig.band_keys() for post in self.bands.get(key, ())}
+
+    def add(self, post: int, text: str, sig: Signature | None = None, learn: bool = True) -> int:
+        sig = signature(text) if sig is None else sig
+        learnt = self.boilerplate(sig)
+        if learnt:
+            sig = signature(text, skip=learnt)
+        if learn:
+            self.learn(sig)
+        match = best_match(
+            ((p, self.signatures[p]) for p in sorted(self.candidates(sig))), sig, self.threshold
+        )
+        story = self.story[match.post] if match else post
+        self.signatures[post] = sig
+        self.story[post] = story
+        if not sig.empty:
+            for key in sig.band_keys():
+                self.bands.setdefault(key, []).append(post)
+        return story
+
+
+@dataclass(frozen=True)
+class PairQuality:
+    """Pairwise quality of a grouping against labels: of the pairs put in one story
+    (``predicted``), how many share a label (``correct``); ``true`` pairs share a label."""
+
+    predicted: int
+    true: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.true if self.true else 1.0
+
+
+def pair_quality(story: dict[str, int], label: dict[str, str]) -> PairQuality:
+    """Compare a grouping (item → story id) with labels (item → story label)."""
+
+    def pairs(groups: dict[str, object]) -> set[tuple[str, str]]:
+        members: dict[object, list[str]] = {}
+        for item, group in groups.items():
+            members.setdefault(group, []).append(item)
+        return {(a, b) for m in members.values() for a in m for b in m if a < b}
+
+    predicted = pairs(dict(story))
+    true = pairs(dict(label))
+    return PairQuality(len(predicted), len(true), len(predicted & true))
