@@ -79,6 +79,8 @@ class ImportResult:
     pruned_posts: int = 0
     #: Jekyll site folders found, of which only ``_posts/`` (and ``_drafts/``) were read
     sites: list[str] = field(default_factory=list)
+    #: files read again because they were imported before with other parse options (``--tz``)
+    reparsed: int = 0
     #: whether ``_drafts/`` of those sites were read too
     drafts: bool = False
     #: the first ``MAX_LISTED`` of each kind of message; the counts below are complete
@@ -469,6 +471,7 @@ class Importer:
         # archives made before options were recorded were read with the default time zone
         if state is not None and (state.options or parse_options(DEFAULT_TZ)) != self.options:
             self._reparse.add(spath)
+            self.result.reparsed += 1
             return (spath, st.st_size, st.st_mtime_ns, None, self.tz)
         if state is not None and (state.size, state.mtime_ns) == (st.st_size, st.st_mtime_ns):
             self._unchanged(spath, state)

@@ -108,8 +108,8 @@ def m004_fidelity(conn: sqlite3.Connection) -> None:
     - ``posts.categories`` (JSON array, all of them; ``category`` stays the first) and
       ``post_categories`` (one row per category, as ``post_tags``), back-filled from the
       stored column and the ``categories`` list that front matter with several kept in ``meta``;
-    - ``posts.index_hash``: sha256 of the folded text the index holds for the post, so a row
-      edited behind newsarc's back is found by ``maintenance --check`` (filled by the index
+    - ``posts.index_hash``: sha256 of the columns the post's index entry was made from, so a
+      row edited behind newsarc's back is found by ``maintenance --check`` (filled by the index
       rebuild that ``INDEX_VERSION`` 2 triggers);
     - ``files.warnings`` (JSON array) and ``files.message`` (why it was skipped or failed),
       so that every import and ``maintenance --check`` can list them again;

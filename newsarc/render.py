@@ -444,6 +444,13 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
                 "same time the shorter path wins."
             )
         )
+    if result.reparsed:
+        err.print(
+            Text(
+                f"{count_of(result.reparsed, 'file')} imported before with another --tz "
+                "read again: dates without an offset are now taken in the new time zone."
+            )
+        )
     for site in result.sites:
         err.print(
             Text(

@@ -765,3 +765,14 @@ def test_import_jekyll_site_says_so(runner, isolated_archive, tmp_path: Path):
     result = run(runner, "import", str(site))
     assert "1 imported" in result.stderr and "(1 file in" in result.stderr
     assert f"{site}: a Jekyll site; read only its _posts/ folder" in result.stderr
+
+
+def test_import_with_another_tz_says_it_reads_files_again(runner, isolated_archive, tmp_path):
+    folder = tmp_path / "in"
+    _post(folder / "2022-01-01-202201010000000001.md", "甲", "date: 2022-01-01 08:00\n")
+    run(runner, "import", str(folder))
+    result = run(runner, "import", "--tz", "UTC", str(folder))
+    assert "0 imported, 1 updated" in result.stderr
+    assert "1 file imported before with another --tz read again" in result.stderr
+    record = json.loads(run(runner, "show", "202201010000000001", "--format", "json").stdout)
+    assert record["date"] == "2022-01-01T08:00:00+00:00"

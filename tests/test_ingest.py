@@ -454,12 +454,12 @@ def test_import_another_tz_reparses_unchanged_files(tmp_path: Path):
         [post] = posts_by_ids(store, [1])
         assert post.date == "2022-01-01T08:00:00+08:00"
         result = Importer(store, workers=1, tz=parse_tz("UTC")).run([folder])
-        assert result.updated == 1 and counts_add_up(result)
+        assert result.updated == 1 and result.reparsed == 1 and counts_add_up(result)
         [post] = posts_by_ids(store, [1])
         assert dt.datetime.fromisoformat(post.date).utcoffset() == dt.timedelta(0)
         # the same options again: nothing to do
         again = Importer(store, workers=1, tz=parse_tz("UTC")).run([folder])
-        assert again.unchanged == 1 and again.updated == 0
+        assert again.unchanged == 1 and again.updated == 0 and again.reparsed == 0
 
 
 def test_import_jekyll_site_root_reads_only_posts(tmp_path: Path):
