@@ -82,12 +82,16 @@ def metadata(post: Post) -> list[tuple[str, str]]:
     pairs = [
         ("id", f"{post.id} ({post.external_id})"),
         ("date", display_date(post) or ""),
-        ("category", post.category or ""),
+        ("category", ", ".join(post.categories) or post.category or ""),
         ("tags", ", ".join(post.tags)),
         ("source", post.source or ""),
         ("url", post.url or ""),
     ]
-    pairs += [("file", path) for path in post.paths]
+    gone = set(post.missing_paths)
+    pairs += [
+        ("file", f"{path} (gone: not found by the last import)" if path in gone else path)
+        for path in post.paths
+    ]
     pairs.append(("length", f"{len(post.text or ''):,} characters"))
     return [(label, value) for label, value in pairs if value]
 
@@ -458,7 +462,9 @@ def _front_matter(post: Post, *, with_id: bool) -> str:
     if post.date:
         data["date"] = local_date(post)
     categories = meta.pop("categories", None)
-    if isinstance(categories, list) and categories:
+    if post.categories:
+        data["categories"] = list(post.categories)
+    elif isinstance(categories, list) and categories:
         data["categories"] = categories
     elif post.category:
         data["categories"] = [post.category]
@@ -506,6 +512,7 @@ def _reads_back(text: str, name: str, post: Post) -> tuple[bool, bool]:
         and parsed.title == post.title
         and format_date(parsed.date) == post.date
         and parsed.category == post.category
+        and parsed.categories == post.categories
         and parsed.tags == post.tags
         and parsed.source == post.source
         and parsed.url == post.url

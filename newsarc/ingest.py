@@ -1,10 +1,14 @@
 """``newsarc import``: walk folders, read and parse posts (in worker processes), store them.
 
-Incremental: a file whose size and mtime are unchanged since the last import is not read again;
-a changed mtime with the same content hash is only recorded. One post per article id: another
-file with the same ``external_id`` is a duplicate copy, and the most recently modified copy's
-content wins. Writes are committed in batches, so an interrupted import leaves every post either
-fully written or not at all; running it again finishes the job.
+Incremental: a file whose size and mtime are unchanged since the last import, and that was read
+with the same parse options (``--tz``), is not read again; a changed mtime with the same content
+hash is only recorded. Each file's warnings and skip reason are stored, so every import reports
+them, read again or not. Recorded files that are no longer there are reported (and forgotten
+with ``prune``). One post per article id: another file with the same ``external_id`` is a
+duplicate copy, and the most recently modified copy's content wins, except that a saved
+version (``name@commit.md``) never replaces the current one (see ``copy_rank``). Writes are
+committed in batches, so an interrupted import leaves every post either fully written or not at
+all; running it again finishes the job.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import signal
 import threading
 import time
@@ -24,9 +29,9 @@ from typing import Any
 from .dates import DEFAULT_TZ
 from .errors import NotAPost, PostError, UsageError
 from .parse import parse_post
-from .queries import file_state, find_post_by_external_id
+from .queries import FileState, file_state, find_post_by_external_id, recorded_paths
 from .read import one_line, read_file
-from .store import Store, post_row
+from .store import Store, db_text, post_row
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
@@ -65,6 +70,19 @@ class ImportResult:
     duplicates: int = 0
     #: duplicates whose content replaced the stored copy because the file is newer
     newer_copies: int = 0
+    #: duplicates that replaced the stored copy by name (see ``copy_rank``), not by being newer
+    canonical_copies: int = 0
+    #: recorded files under the imported folders that are no longer there
+    gone: int = 0
+    #: with ``prune``: files forgotten and posts deleted because no file of theirs is left
+    pruned_files: int = 0
+    pruned_posts: int = 0
+    #: Jekyll site folders found, of which only ``_posts/`` (and ``_drafts/``) were read
+    sites: list[str] = field(default_factory=list)
+    #: files read again because they were imported before with other parse options (``--tz``)
+    reparsed: int = 0
+    #: whether ``_drafts/`` of those sites were read too
+    drafts: bool = False
     #: the first ``MAX_LISTED`` of each kind of message; the counts below are complete
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -103,12 +121,23 @@ class ImportResult:
             listed.append((path, one_line(message)))
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+#: files that make a folder a Jekyll site root
+_SITE_CONFIGS = frozenset({"_config.yml", "_config.yaml", "_config.toml"})
+
+
+def iter_files(
+    paths: Iterable[Path], *, drafts: bool = False, sites: list[str] | None = None
+) -> Iterator[Path]:
     """Files under ``paths``, in a stable order.
 
     Folders are walked recursively; names starting with '.' (``.git``, ``.DS_Store``) are left
     out. Links to files are read; links to folders are not followed, so a link loop cannot hang
     an import (name the target folder itself to import it).
+
+    A folder with a ``_posts/`` folder or a ``_config.yml`` is a Jekyll site: its posts are in
+    ``_posts/`` (and its unpublished ones in ``_drafts/``, read only with ``drafts``); its pages,
+    layouts, includes, ``_site``, ``_sass`` and assets are not posts and are not read. Such
+    folders are appended to ``sites``.
     """
     for root in paths:
         if not root.is_dir():
@@ -116,9 +145,49 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             continue
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            if "_posts" in dirnames or not _SITE_CONFIGS.isdisjoint(filenames):
+                if sites is not None:
+                    sites.append(dirpath)
+                dirnames[:] = [d for d in dirnames if d == "_posts" or (drafts and d == "_drafts")]
+                continue
             for name in sorted(filenames):
                 if not name.startswith("."):
                     yield Path(dirpath) / name
+
+
+#: a copy's name ending in ``@`` and a commit hash: a saved older version of a post
+_VERSION_SUFFIX = re.compile(r"@[0-9a-fA-F]{7,40}$")
+
+
+def copy_rank(path: str, mtime_ns: int) -> tuple[bool, int, int, str]:
+    """Which copy of a post keeps the content: the one of lowest rank. A name ending in
+    ``@commit`` is a saved version, so any copy without that suffix wins over it (a git
+    checkout gives files arbitrary mtimes, which say nothing about which version is current);
+    then the most recently modified copy; between copies modified at the same time, the
+    shorter path, then the first in code point order. The same copy wins whatever order the
+    files are walked in."""
+    is_version = _VERSION_SUFFIX.search(PurePath(path).stem) is not None
+    return (is_version, -mtime_ns, len(path), path)
+
+
+def parse_options(tz: dt.tzinfo) -> str:
+    """The parse options a file is read with, as recorded with it: a file read with other
+    options is parsed again (a naive date means another instant in another time zone)."""
+    return f"tz={tz}"
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
+
+
+def _exists(recorded: str) -> bool:
+    """Whether a recorded path is still there. A name's bytes that are not UTF-8 were recorded
+    as ``\\xNN`` (``store.db_text``): try the name they stand for too."""
+    if os.path.lexists(recorded):
+        return True
+    if "\\x" not in recorded:
+        return False
+    name = _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), recorded)
+    return os.path.lexists(name)
 
 
 def check_paths(paths: Iterable[Path]) -> list[Path]:
@@ -162,7 +231,7 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
         mtime_ns=mtime_ns, now=now,
     )  # fmt: skip
-    prepared.fts = Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
+    prepared.fts = Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
     return prepared
 
 
@@ -320,21 +389,29 @@ class Importer:
         tz: dt.tzinfo = DEFAULT_TZ,
         workers: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        prune: bool = False,
+        drafts: bool = False,
     ):
         self.store = store
         self.tz = tz
+        self.options = parse_options(tz)
+        self.prune = prune
+        self.drafts = drafts
+        #: files read again because their parse options changed: their post is rewritten
+        self._reparse: set[str] = set()
         self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.progress = progress
-        self.result = ImportResult()
+        self.result = ImportResult(drafts=drafts)
 
     def run(self, paths: Iterable[Path]) -> ImportResult:
         """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
         roots = check_paths(paths)
         started = time.monotonic()
-        total = sum(1 for _ in iter_files(roots)) if self.progress else 0
+        total = sum(1 for _ in iter_files(roots, drafts=self.drafts)) if self.progress else 0
         workers = _Workers(self.workers) if self.workers > 0 else None
         try:
             self._run(roots, total, workers)
+            self._find_gone(roots)
         except KeyboardInterrupt:
             self.result.interrupted = True
         finally:
@@ -347,7 +424,7 @@ class Importer:
         # Each chunk is written in one short transaction while the next one is being parsed:
         # no lock is held while parsing, so readers and other writers (another import,
         # maintenance) get their turn, and a crash loses at most the chunk being written.
-        files = iter_files(roots)
+        files = iter_files(roots, drafts=self.drafts, sites=self.result.sites)
         done = 0
         writing = self._start(files, pool)
         while writing is not None:
@@ -391,8 +468,13 @@ class Importer:
         state = file_state(self.store, spath)
         if state is not None and state.status == "failed":
             state = None  # a file that failed is read again, even unchanged
+        # archives made before options were recorded were read with the default time zone
+        if state is not None and (state.options or parse_options(DEFAULT_TZ)) != self.options:
+            self._reparse.add(spath)
+            self.result.reparsed += 1
+            return (spath, st.st_size, st.st_mtime_ns, None, self.tz)
         if state is not None and (state.size, state.mtime_ns) == (st.st_size, st.st_mtime_ns):
-            self._unchanged(state.status)
+            self._unchanged(spath, state)
             return None
         known = state.hash if state is not None else None
         return (spath, st.st_size, st.st_mtime_ns, known, self.tz)
@@ -406,10 +488,37 @@ class Importer:
                     self._write(p)
         return files
 
-    def _unchanged(self, status: str) -> None:
-        if status == "skipped":
-            return  # a non-post seen before: not news, not worth a count
+    def _unchanged(self, path: str, state: FileState | None) -> None:
+        """A file not read again: counted as before, with what was found when it was read."""
+        if state is not None and state.status == "skipped":
+            message = state.message or state.reason or "not a post"
+            self.result.note("skipped", path, f"{path}: {message}", state.reason or "not a post")
+            return
         self.result.unchanged += 1
+        for warning in state.warnings if state is not None else ():
+            self.result.note("warning", path, f"{path}: {warning}")
+
+    def _find_gone(self, roots: list[Path]) -> None:
+        """Mark the recorded files under ``roots`` that are no longer there (and those back
+        again); with ``prune``, forget them and delete the posts left without a file."""
+        gone: dict[str, None] = {}
+        back: dict[str, None] = {}
+        with self.store.snapshot():
+            # streamed: only the (few) changes are held, whatever the archive's size
+            for root in dict.fromkeys(str(r) for r in roots):
+                for path, was_gone in recorded_paths(self.store, root):
+                    if not _exists(path):
+                        gone[path] = None
+                    elif was_gone:
+                        back[path] = None
+        self.result.gone = len(gone)
+        if not gone and not back:
+            return
+        with self.store.transaction():
+            self.store.mark_gone(list(gone), True)
+            self.store.mark_gone(list(back), False)
+            if self.prune and gone:
+                self.result.pruned_files, self.result.pruned_posts = self.store.prune()
 
     def _fail(self, path: str, reason: str, message: str) -> None:
         self.result.note("failed", path, message, reason)
@@ -418,7 +527,7 @@ class Importer:
         store, result = self.store, self.result
         if p.status == "same":
             store.touch_file(p.path, p.size, p.mtime_ns)
-            result.unchanged += 1
+            self._unchanged(p.path, file_state(store, p.path))
             return
         if p.status in ("skipped", "failed"):
             message = one_line(p.message or p.reason or p.status)
@@ -430,7 +539,8 @@ class Importer:
                 self._fail(p.path, p.reason or "invalid", message)
             store.record_file(
                 p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash or None,
-                status=p.status, reason=p.reason,
+                status=p.status, reason=p.reason, message=message.removeprefix(f"{p.path}: "),
+                options=self.options,
             )  # fmt: skip
             return
         assert p.row is not None
@@ -445,7 +555,12 @@ class Importer:
             post_id = existing.id
             previous = file_state(store, p.path)
             known_here = previous is not None and previous.post_id == post_id
-            if existing.hash == p.hash:
+            # the file the stored content came from: its new content is the post's, whatever
+            # its time; read again with other options, its post is rewritten
+            is_source = existing.source_path == db_text(p.path)
+            stored_rank = copy_rank(existing.source_path or "", existing.source_mtime_ns or 0)
+            rank = copy_rank(p.path, p.mtime_ns)
+            if existing.hash == p.hash and not (is_source and p.path in self._reparse):
                 # the same content as stored: another copy, or this file's unchanged content
                 if known_here:
                     status = previous.status if previous else "post"
@@ -453,17 +568,21 @@ class Importer:
                 else:
                     status = "duplicate"
                     result.duplicates += 1
-            elif p.mtime_ns >= (existing.source_mtime_ns or 0):
+            elif is_source or rank < stored_rank:
                 store.write_post(p.row, p.fts, post_id)
                 store.mark_duplicates(post_id, p.path)
                 if known_here:
                     result.updated += 1
                 else:
                     result.duplicates += 1
-                    result.newer_copies += 1
+                    if rank[:2] < stored_rank[:2] and rank[0] == stored_rank[0]:
+                        result.newer_copies += 1
+                    else:
+                        result.canonical_copies += 1
             else:
                 status = "duplicate"
                 result.duplicates += 1
         store.record_file(
-            p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash, status=status, post_id=post_id
-        )
+            p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash, status=status, post_id=post_id,
+            warnings=p.warnings, options=self.options,
+        )  # fmt: skip

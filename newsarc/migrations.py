@@ -7,11 +7,12 @@ never change a published migration, add the next one.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
 #: bump when ``fold`` changes how text is indexed; the store rebuilds the index when it differs
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # 2: every category in the category column; index_hash
 FTS_COLUMNS = ("title", "text", "category", "tags", "source")
 
 #: named in search queries (INDEXED BY), so it must exist in every archive
@@ -101,10 +102,56 @@ def m003_fts_hashsize(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,))
 
 
+def m004_fidelity(conn: sqlite3.Connection) -> None:
+    """What the archive needs to hold exactly what the files say, and to know what changed:
+
+    - ``posts.categories`` (JSON array, all of them; ``category`` stays the first) and
+      ``post_categories`` (one row per category, as ``post_tags``), back-filled from the
+      stored column and the ``categories`` list that front matter with several kept in ``meta``;
+    - ``posts.index_hash``: sha256 of the columns the post's index entry was made from, so a
+      row edited behind newsarc's back is found by ``maintenance --check`` (filled by the index
+      rebuild that ``INDEX_VERSION`` 2 triggers);
+    - ``files.warnings`` (JSON array) and ``files.message`` (why it was skipped or failed),
+      so that every import and ``maintenance --check`` can list them again;
+    - ``files.options``: the parse options (time zone) the file was read with;
+    - ``files.gone``: 1 when the last import of its folder no longer found the file.
+    """
+    conn.execute("ALTER TABLE posts ADD COLUMN categories TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE posts ADD COLUMN index_hash TEXT")
+    for column in (
+        "warnings TEXT",
+        "message TEXT",
+        "options TEXT",
+        "gone INTEGER NOT NULL DEFAULT 0",
+    ):
+        conn.execute(f"ALTER TABLE files ADD COLUMN {column}")
+    conn.execute(
+        "CREATE TABLE post_categories (category TEXT NOT NULL, post_id INTEGER NOT NULL "
+        "REFERENCES posts(id), PRIMARY KEY (category, post_id))"
+    )
+    conn.execute("CREATE INDEX idx_post_categories_post_id ON post_categories (post_id)")
+    rows = conn.execute("SELECT id, category, meta FROM posts").fetchall()
+    for post_id, category, meta in rows:
+        listed = json.loads(meta or "{}").get("categories")
+        if isinstance(listed, list) and listed:
+            categories = [str(c) for c in listed]
+        else:
+            categories = [category] if category else []
+        conn.execute(
+            "UPDATE posts SET categories = ? WHERE id = ?",
+            (json.dumps(categories, ensure_ascii=False), post_id),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO post_categories (category, post_id) VALUES (?, ?)",
+            [(c, post_id) for c in categories],
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
     m003_fts_hashsize,
+    m004_fidelity,
 ]
 
 

@@ -95,6 +95,8 @@ class ParsedPost:
     meta: dict[str, Any] = field(default_factory=dict)
     #: non-fatal problems worth telling the user (recovered YAML, date taken from the file name)
     warnings: list[str] = field(default_factory=list)
+    #: every category, in Jekyll's order; ``category`` is the first
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +117,10 @@ class Post:
     blocks: list[Block] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     raw: str | None = None
+    #: every category (``category`` is the first)
+    categories: list[str] = field(default_factory=list)
+    #: recorded paths of the post that the last import of their folder did not find
+    missing_paths: list[str] = field(default_factory=list)
 
     def to_record(self, with_text: bool = True) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -123,6 +129,7 @@ class Post:
             "title": self.title,
             "date": self.date,
             "category": self.category,
+            "categories": self.categories,
             "tags": self.tags,
             "source": self.source,
             "url": self.url,
@@ -131,6 +138,8 @@ class Post:
         if with_text:
             record["text"] = self.text
         record["paths"] = self.paths
+        # every path gone: the archive's copy is the only one left, and records say so
+        record["missing_paths"] = self.missing_paths
         return record
 
 

@@ -332,12 +332,14 @@ def normalise_newlines(text: str) -> str:
     return _BAD_CHARS.sub("", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _first(fm: dict[str, Any], *keys: str) -> Any:
-    """The first of ``keys`` with a value (an empty ``categories:`` does not hide ``category:``)."""
-    for key in keys:
-        if fm.get(key) not in (None, "", []):
-            return fm[key]
-    return None
+def _jekyll_values(fm: dict[str, Any], singular: str, plural: str) -> list[str]:
+    """Jekyll's ``Utils.pluralized_array_from_hash``: a singular key with a value (``tag:``) is
+    one value, not split on white space, and hides the plural key; else the plural key's list
+    or white-space-separated string."""
+    value = fm.get(singular)
+    if value is not None:
+        return _as_list(value) if isinstance(value, list | tuple) else _as_list([value])
+    return _as_list(fm.get(plural))
 
 
 def _given_source(fm: dict[str, Any]) -> str | None:
@@ -373,8 +375,12 @@ def parse_post(
         else:
             warnings.append("no date in front matter or file name; date left empty")
 
-    categories = _as_list(_first(fm, "categories", "category"))
-    tags = _as_list(_first(fm, "tags", "tag"))
+    # Jekyll (Document#populate_categories): the ``categories`` list, then the singular
+    # ``category`` as one category, or else ``categories`` again; each category once
+    categories = list(
+        dict.fromkeys(_as_list(fm.get("categories")) + _jekyll_values(fm, "category", "categories"))
+    )
+    tags = _jekyll_values(fm, "tag", "tags")
     blocks, summary, url = parse_body(body)
     text_out = blocks_text(blocks)
     # an explicit ``external_id:`` (newsarc's own Jekyll export writes one) wins over guessing
@@ -396,6 +402,7 @@ def parse_post(
         title=title,
         date=date,
         category=categories[0] if categories else None,
+        categories=categories,
         tags=tags,
         source=given_source or find_source(text_out),
         url=url,

@@ -36,6 +36,7 @@ class StoredPost(NamedTuple):
     id: int
     hash: str
     source_mtime_ns: int | None
+    source_path: str | None
 
 
 class FileState(NamedTuple):
@@ -46,6 +47,20 @@ class FileState(NamedTuple):
     hash: str | None
     status: str  # post | duplicate | skipped | failed
     post_id: int | None
+    #: the parse options the file was read with (``ingest.parse_options``); None before m004
+    options: str | None = None
+    #: why it was skipped or failed: the reason counted in summaries, and the full message
+    reason: str | None = None
+    message: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class FileNote(NamedTuple):
+    """A stored finding about one file: ``kind`` is skipped, failed, warning or gone."""
+
+    path: str
+    kind: str
+    message: str
 
 
 class RawSource(NamedTuple):
@@ -110,7 +125,7 @@ class Filters:
         where: list[str] = []
         params: list[Any] = []
         if self.category is not None:
-            where.append(f"{alias}.category = ?")
+            where.append(f"{alias}.id IN (SELECT post_id FROM post_categories WHERE category = ?)")
             params.append(db_text(self.category))
         if self.source is not None:
             where.append(f"{alias}.source = ?")
@@ -166,21 +181,25 @@ def _fts_condition(column: str, *, negate: bool = False) -> str:
 
 # -- posts ---------------------------------------------------------------------------------------
 
-_RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary"
+_RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary, categories"
 
 
-def _paths(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
-    """The files of each post: the one its content came from first, then duplicate copies."""
-    out: dict[int, list[str]] = {i: [] for i in ids}
+def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """The files of each post (the one its content came from first, then duplicate copies),
+    and those of them that the last import no longer found."""
+    out: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in ids}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         rows = store.conn.execute(
-            f"SELECT post_id, path FROM files WHERE post_id IN ({', '.join('?' * len(chunk))}) "
+            "SELECT post_id, path, gone FROM files "
+            f"WHERE post_id IN ({', '.join('?' * len(chunk))}) "
             "ORDER BY post_id, status = 'duplicate', path",
             list(chunk),
         )
-        for post_id, path in rows:
-            out[post_id].append(path)
+        for post_id, path, gone in rows:
+            out[post_id][0].append(path)
+            if gone:
+                out[post_id][1].append(path)
     return out
 
 
@@ -195,11 +214,12 @@ def _row_to_post(row: Sequence[Any]) -> Post:
         source=row[6],
         url=row[7],
         summary=row[8],
-        text=row[9],
+        categories=json.loads(row[9]),
+        text=row[10],
         paths=[],
-        blocks=body_blocks(json.loads(row[10]), row[9] or "") if row[10] else None,
-        meta=json.loads(row[11]) if row[11] else {},
-        raw=row[12],
+        blocks=body_blocks(json.loads(row[11]), row[10] or "") if row[11] else None,
+        meta=json.loads(row[12]) if row[12] else {},
+        raw=row[13],
     )
 
 
@@ -225,7 +245,7 @@ def posts_by_ids(
     out = []
     for i in ids:
         if i in found:
-            found[i].paths = paths[i]
+            found[i].paths, found[i].missing_paths = paths[i]
             out.append(found[i])
     return out
 
@@ -294,7 +314,7 @@ def raw_source(store: Store, post_id: int) -> RawSource | None:
 def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | None:
     """The stored post with this article id, if any."""
     row = store.conn.execute(
-        "SELECT id, hash, source_mtime_ns FROM posts WHERE external_id = ?",
+        "SELECT id, hash, source_mtime_ns, source_path FROM posts WHERE external_id = ?",
         (db_text(external_id),),
     ).fetchone()
     return StoredPost(*row) if row else None
@@ -303,10 +323,46 @@ def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | Non
 def file_state(store: Store, path: str) -> FileState | None:
     """What was recorded for a file path, if it was seen before."""
     row = store.conn.execute(
-        "SELECT size, mtime_ns, hash, status, post_id FROM files WHERE path = ?",
+        "SELECT size, mtime_ns, hash, status, post_id, options, reason, message, warnings "
+        "FROM files "
+        "WHERE path = ?",
         (db_text(path),),
     ).fetchone()
-    return FileState(*row) if row else None
+    if row is None:
+        return None
+    size, mtime_ns, hash_, status, post_id, options, reason, message, warnings = row
+    return FileState(
+        size, mtime_ns, hash_, status, post_id, options, reason, message,
+        tuple(json.loads(warnings or "[]")),
+    )  # fmt: skip
+
+
+def recorded_paths(store: Store, root: str) -> Iterator[tuple[str, bool]]:
+    """The recorded file paths that are ``root`` or under the folder ``root``, and whether each
+    is marked gone, for finding deleted files (a range of the primary key: no full scan)."""
+    folder = db_text(root).rstrip(os.sep) + os.sep
+    yield from store.conn.execute(
+        "SELECT path, gone FROM files WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path",
+        (db_text(root), folder, folder[:-1] + chr(ord(os.sep) + 1)),
+    )
+
+
+def file_notes(store: Store) -> list[FileNote]:
+    """What the imports found about the files: skip reasons, failures, warnings and files
+    that are gone, by path (``maintenance --check`` lists them)."""
+    notes = []
+    rows = store.conn.execute(
+        "SELECT path, status, reason, message, warnings, gone FROM files "
+        "WHERE status IN ('skipped', 'failed') OR warnings IS NOT NULL OR gone ORDER BY path"
+    )
+    for path, status, reason, message, warnings, gone in rows:
+        if gone:
+            notes.append(FileNote(path, "gone", "recorded, but no longer found"))
+        if status in ("skipped", "failed"):
+            notes.append(FileNote(path, status, message or reason or status))
+        for warning in json.loads(warnings or "[]"):
+            notes.append(FileNote(path, "warning", warning))
+    return notes
 
 
 # -- list ----------------------------------------------------------------------------------------
@@ -469,6 +525,26 @@ def match_page(
 # -- statistics ------------------------------------------------------------------------------------
 
 
+def _category_counts(store: Store, filters: Filters | None, limit: int) -> tuple[list[Count], int]:
+    """Posts per category, each of a post's categories counted (posts without one: None)."""
+    where, params = where_clause(filters, ["posts.id = post_categories.post_id"])
+    rows = store.conn.execute(
+        "SELECT category, count(*) AS n FROM post_categories "
+        f"WHERE EXISTS (SELECT 1 FROM posts {where}) GROUP BY category",
+        params,
+    ).fetchall()
+    distinct = len(rows)
+    none_where, none_params = where_clause(
+        filters, ["posts.id NOT IN (SELECT post_id FROM post_categories)"]
+    )
+    uncategorised = count_posts(store, none_where, none_params)
+    counts = [Count(*r) for r in rows]
+    if uncategorised:
+        counts.append(Count(None, uncategorised))
+    counts.sort(key=lambda c: (-c.posts, c.value is not None, c.value or ""))  # as SQL: NULL first
+    return counts[: None if limit < 0 else limit], distinct
+
+
 @dataclass
 class ArchiveStats:
     """What ``newsarc stats`` reports. Counts are most posts first; months are ``YYYY-MM`` in
@@ -507,7 +583,7 @@ def archive_stats(
         ).fetchone()[0]
         return [Count(*r) for r in rows], distinct
 
-    categories, n_categories = counts("category")
+    categories, n_categories = _category_counts(store, filters, limit)
     sources, n_sources = counts("source")
     tag_where, tag_params = where_clause(filters, ["posts.id = post_tags.post_id"])
     tag_from = f"FROM post_tags WHERE EXISTS (SELECT 1 FROM posts {tag_where})"
@@ -546,3 +622,28 @@ def archive_stats(
         months=[Count(*r) for r in months],
         distinct={"categories": n_categories, "sources": n_sources, "tags": n_tags},
     )
+
+
+# -- SQL for Datasette (newsarc.web): run by Datasette on its own connections -------------------
+
+
+def table_names(conn: Any) -> set[str]:
+    """The names of a database's tables (and views, indexes): enough to tell an archive."""
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+
+
+async def month_facet_rows(
+    datasette: Any, database: str, selection_sql: str, params: Any, column: str, limit: int
+) -> list[Any]:
+    """Posts per month (``YYYY-MM`` of ``column`` as written), newest first, at most ``limit``
+    rows, over the rows of ``selection_sql`` (Datasette's table query, with its ``params``), run
+    by Datasette within its facet time limit; ``column`` must already be quoted."""
+    sql = (
+        f"SELECT substr({column}, 1, 7) AS value, count(*) AS count FROM ({selection_sql}) "
+        f"WHERE {column} IS NOT NULL GROUP BY value ORDER BY value DESC LIMIT {int(limit)}"
+    )
+    results = await datasette.execute(
+        database, sql, params, truncate=False,
+        custom_time_limit=datasette.setting("facet_time_limit_ms"),
+    )  # fmt: skip
+    return list(results.rows)

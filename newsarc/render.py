@@ -435,6 +435,49 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
             "and replaced them"
         )
         err.print(Text(copies + " (the most recently modified file wins)."))
+    if result.canonical_copies:
+        copies = count_of(result.canonical_copies, "duplicate")
+        err.print(
+            Text(
+                f"{copies} replaced the stored copy by name, not by being newer: a name without "
+                "an @commit suffix wins over a saved version, and between copies modified at the "
+                "same time the shorter path wins."
+            )
+        )
+    if result.reparsed:
+        err.print(
+            Text(
+                f"{count_of(result.reparsed, 'file')} imported before with another --tz "
+                "read again: dates without an offset are now taken in the new time zone."
+            )
+        )
+    for site in result.sites:
+        err.print(
+            Text(
+                clean(f"{site}: a Jekyll site; read only its _posts/ folder")
+                + ", not its pages, _layouts, _includes, _site, _sass or assets"
+                + ("; and its _drafts/." if result.drafts else " (--drafts adds _drafts/)."),
+                style="dim",
+            )
+        )
+    if result.pruned_files or result.pruned_posts:
+        err.print(
+            Text(
+                f"pruned: forgot {count_of(result.pruned_files, 'file')} that "
+                f"{'is' if result.pruned_files == 1 else 'are'} gone and "
+                f"deleted {count_of(result.pruned_posts, 'post')} left with no file.",
+                style="yellow",
+            )
+        )
+    elif result.gone:
+        gone = count_of(result.gone, "file")
+        err.print(
+            Text(
+                f"{gone} recorded {'is' if result.gone == 1 else 'are'} gone; their posts are "
+                "kept and marked as having no file (--prune forgets them).",
+                style="yellow",
+            )
+        )
     for label, reasons, items, style in (
         ("skipped", result.skipped_reasons, result.skipped, "yellow"),
         ("failed", result.failed_reasons, result.failed, "red"),

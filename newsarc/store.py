@@ -68,6 +68,11 @@ class _NeedsUpgrade(Exception):
 DEFAULT_BUSY_TIMEOUT = 10.0
 
 
+def set_busy_timeout(conn: sqlite3.Connection) -> None:
+    """Let ``conn`` wait ``busy_timeout()`` for a lock (another process's import), then fail."""
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
+
+
 def busy_timeout() -> float:
     """``$NEWSARC_BUSY_TIMEOUT`` (seconds), else ``DEFAULT_BUSY_TIMEOUT``."""
     value = os.environ.get("NEWSARC_BUSY_TIMEOUT")
@@ -301,7 +306,7 @@ class Store:
 
     @staticmethod
     def fts_values(
-        title: str, text: str, category: str | None, tags: Sequence[str], source: str | None
+        title: str, text: str, categories: Sequence[str], tags: Sequence[str], source: str | None
     ) -> tuple[str, ...]:
         """The token strings stored for one post (deterministic: also used to delete it)."""
         from .fold import index_form
@@ -309,18 +314,36 @@ class Store:
         return (
             index_form(title),
             index_form(text),
-            index_form(category or ""),
+            " ".join(index_form(category) for category in categories),
             " ".join(index_form(tag) for tag in tags),
             index_form(source or ""),
         )
 
-    def _fts_delete(self, post_id: int) -> None:
+    @staticmethod
+    def index_hash(title: str, text: str, categories: str, tags: str, source: str | None) -> str:
+        """sha256 of the columns a post's index entry is made from (``categories`` and ``tags``
+        as stored, JSON): stored with the post, so that ``check`` finds a row edited since it
+        was indexed. The columns rather than their folded form: the index entry is a function
+        of them (``INDEX_VERSION`` covers changes to that function), and hashing them is ~100×
+        faster than folding, so checking a large archive takes seconds, not minutes."""
+        import hashlib
+
+        data = "\x1f".join((title, text, categories, tags, source or ""))
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _stored_fts(self, post_id: int) -> tuple[str, ...] | None:
+        """The ``fts_values`` of a stored post's columns, or None when there is no such post."""
         row = self.conn.execute(
-            "SELECT title, text, category, tags, source FROM posts WHERE id = ?", (post_id,)
+            "SELECT title, text, categories, tags, source FROM posts WHERE id = ?", (post_id,)
         ).fetchone()
         if row is None:
+            return None
+        return self.fts_values(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4])
+
+    def _fts_delete(self, post_id: int) -> None:
+        values = self._stored_fts(post_id)
+        if values is None:
             return
-        values = self.fts_values(row[0], row[1], row[2], json.loads(row[3]), row[4])
         self.conn.execute(
             "INSERT INTO posts_fts(posts_fts, rowid, title, text, category, tags, source) "
             "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
@@ -354,7 +377,26 @@ class Store:
             n = conn.execute(sql).fetchone()[0]
             if n:
                 problems.append(count_of(n, one, many))
+        problems += self._check_index_hashes()
         return problems
+
+    def _check_index_hashes(self) -> list[str]:
+        """Posts whose title, text, categories, tags or source are not what the index was given
+        (a row edited with sqlite-utils or SQL): search would still find the old text."""
+        stale = []
+        rows = self.conn.execute(
+            "SELECT id, index_hash, title, text, categories, tags, source FROM posts"
+        )
+        for post_id, stored, *columns in rows:
+            if stored != self.index_hash(*columns):
+                stale.append(post_id)
+        if not stale:
+            return []
+        ids = ", ".join(str(i) for i in stale[:10]) + (", …" if len(stale) > 10 else "")
+        return [
+            f"{count_of(len(stale), 'post')} changed since it was indexed (id {ids}): "
+            "search finds the old text; run 'newsarc maintenance --rebuild-index'"
+        ]
 
     def optimize(self, *, vacuum: bool = False) -> None:
         """Merge the full-text index into one segment, refresh the query planner's statistics,
@@ -370,13 +412,21 @@ class Store:
         n = 0
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
-            rows = conn.execute("SELECT id, title, text, category, tags, source FROM posts")
+            rows = conn.execute(
+                "SELECT id, title, text, categories, tags, source FROM posts"
+            ).fetchall()
             for row in rows:
-                values = self.fts_values(row[1], row[2], row[3], json.loads(row[4]), row[5])
+                values = self.fts_values(
+                    row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5]
+                )
                 conn.execute(
                     "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (row[0], *values),
+                )
+                conn.execute(
+                    "UPDATE posts SET index_hash = ? WHERE id = ?",
+                    (self.index_hash(*row[1:]), row[0]),
                 )
                 n += 1
             conn.execute(
@@ -390,7 +440,13 @@ class Store:
         """Insert a new post (``post_id`` None) or replace an existing one, in a transaction.
         ``row`` holds the ``posts`` columns (see ``post_row``), ``fts`` its ``fts_values``."""
         conn = self.conn
-        row = {**row, "external_id": db_text(row["external_id"])}
+        row = {
+            **row,
+            "external_id": db_text(row["external_id"]),
+            "index_hash": self.index_hash(
+                row["title"], row["text"], row["categories"], row["tags"], row["source"]
+            ),
+        }
         if row.get("source_path") is not None:
             row["source_path"] = db_text(row["source_path"])
         columns = list(row)
@@ -404,6 +460,7 @@ class Store:
         else:
             self._fts_delete(post_id)
             conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
+            conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
             columns = [c for c in columns if c != "imported_at"]
             conn.execute(
                 f"UPDATE posts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
@@ -412,6 +469,10 @@ class Store:
         conn.executemany(
             "INSERT OR IGNORE INTO post_tags (tag, post_id) VALUES (?, ?)",
             [(tag, post_id) for tag in json.loads(row["tags"])],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO post_categories (category, post_id) VALUES (?, ?)",
+            [(category, post_id) for category in json.loads(row["categories"])],
         )
         conn.execute(
             "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
@@ -437,13 +498,46 @@ class Store:
         status: str,
         post_id: int | None = None,
         reason: str | None = None,
+        message: str | None = None,
+        warnings: Sequence[str] = (),
+        options: str | None = None,
     ) -> None:
-        """Remember a file seen by an import: its stat and hash, and what became of it."""
+        """Remember a file seen by an import: its stat and hash, what became of it (and why),
+        its warnings and the parse ``options`` it was read with."""
         self.conn.execute(
             "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
-            "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, datetime('now'))",
-            (db_text(path), post_id, size, mtime_ns, hash, status, reason),
+            "message, warnings, options, gone, seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, datetime('now'))",
+            (
+                db_text(path), post_id, size, mtime_ns, hash, status, reason, message,
+                json.dumps(list(warnings), ensure_ascii=False) if warnings else None, options,
+            ),
+        )  # fmt: skip
+
+    def mark_gone(self, paths: Sequence[str], gone: bool) -> None:
+        """Mark recorded files as no longer found (``gone``) or found again."""
+        self.conn.executemany(
+            "UPDATE files SET gone = ? WHERE path = ?", [(int(gone), db_text(p)) for p in paths]
         )
+
+    def prune(self) -> tuple[int, int]:
+        """Forget the files marked gone, and delete the posts left with no file. Returns how
+        many files and posts."""
+        conn = self.conn
+        files = conn.execute("DELETE FROM files WHERE gone").rowcount
+        orphans = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM posts WHERE id NOT IN "
+                "(SELECT post_id FROM files WHERE post_id IS NOT NULL)"
+            ).fetchall()
+        ]
+        for post_id in orphans:
+            self._fts_delete(post_id)
+            conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
+            conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
+            conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
+        return files, len(orphans)
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Same content, new mtime (a ``touch`` or a copy): remember the new stat."""
@@ -469,6 +563,7 @@ def post_row(
         "date": format_date(post.date),
         "date_utc": int(post.date.timestamp()) if post.date else None,
         "category": post.category,
+        "categories": json.dumps(post.categories, ensure_ascii=False),
         "tags": json.dumps(post.tags, ensure_ascii=False),
         "source": post.source,
         "url": post.url,

@@ -59,6 +59,9 @@ def add_post(store: Store, **fields) -> int:
         "date": fields.get("date", "2022-04-09T14:22:44+08:00"),
         "date_utc": fields.get("date_utc", 1649485364),
         "category": fields.get("category", "emnews"),
+        "categories": json.dumps(
+            fields.get("categories", [fields.get("category", "emnews")]), ensure_ascii=False
+        ),
         "tags": json.dumps(tags, ensure_ascii=False),
         "source": fields.get("source"),
         "url": fields.get("url"),
@@ -69,6 +72,6 @@ def add_post(store: Store, **fields) -> int:
         "raw": fields.get("raw", "---\ntitle: x\n---\nbody\n"),
         "hash": "0" * 64,
     }
-    fts = Store.fts_values(row["title"], text, row["category"], tags, row["source"])
+    fts = Store.fts_values(row["title"], text, json.loads(row["categories"]), tags, row["source"])
     with store.transaction():
         return store.write_post(row, fts, None)

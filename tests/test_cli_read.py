@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_export import add_post
 from typer.testing import CliRunner
 
 from newsarc.cli import COMMANDS, app, build_command
 from newsarc.cli import options as cli_options
 from newsarc.store import Store
+
+from conftest import add_post
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -676,3 +677,107 @@ def test_installed_export_into_a_closed_pipe(tmp_path):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in stderr and b"Broken pipe" not in stderr
+
+
+# -- fidelity: every category, files gone, stored warnings, Jekyll sites --------------------------
+
+
+def _post(path: Path, title: str, front: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\ntitle: {title}\n{front}---\n\n正文{title}。\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def categorised(runner: CliRunner, isolated_archive: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    _post(folder / "2022-01-01-202201010000000001.md", "两类", "categories: [emnews, markets]\n")
+    _post(folder / "2022-01-02-202201020000000002.md", "一类", "category: emnews\n")
+    _post(folder / "2022-01-03-202201030000000003.md", "单数", "category: hello world\n")
+    run(runner, "import", "-q", str(folder))
+    return folder
+
+
+def test_every_category_selects_and_counts(runner, categorised):
+    listed = run(runner, "list", "--category", "markets", "--format", "json").stdout
+    [record] = json.loads(listed)
+    assert record["title"] == "两类"
+    assert record["category"] == "emnews" and record["categories"] == ["emnews", "markets"]
+    found = run(runner, "search", "category:markets", "--format", "ids").stdout.split()
+    assert found == [str(record["id"])]
+    assert (
+        run(runner, "search", "正文", "--category", "markets", "--format", "ids").stdout.split()
+        == found
+    )
+    assert len(run(runner, "list", "--category", "emnews", "--format", "ids").stdout.split()) == 2
+    # a singular category: is one category, spaces and all
+    assert (
+        len(run(runner, "list", "--category", "hello world", "--format", "ids").stdout.split()) == 1
+    )
+    run(runner, "list", "--category", "hello", code=1)
+    stats = json.loads(run(runner, "stats", "--format", "json").stdout)
+    assert {c["name"]: c["posts"] for c in stats["categories"]} == {
+        "emnews": 2,
+        "markets": 1,
+        "hello world": 1,
+    }
+    text = run(runner, "show", str(record["id"]), "--format", "text").stdout
+    assert "category  emnews, markets" in text
+
+
+def test_import_reports_files_gone_and_prunes(runner, isolated_archive, tmp_path: Path):
+    folder = tmp_path / "in"
+    gone = _post(folder / "2022-01-01-202201010000000001.md", "甲")
+    _post(folder / "2022-01-02-202201020000000002.md", "乙")
+    run(runner, "import", str(folder))
+    gone.unlink()
+    result = run(runner, "import", str(folder))
+    assert "1 file recorded is gone; their posts are kept" in result.stderr
+    record = json.loads(run(runner, "show", "202201010000000001", "--format", "json").stdout)
+    assert record["missing_paths"] == [str(gone)] == record["paths"]
+    text = run(runner, "show", "202201010000000001", "--format", "text").stdout
+    assert f"{gone} (gone: not found by the last import)" in text
+    check = run(runner, "maintenance", "--check")
+    assert f"newsarc: gone: {gone}: recorded, but no longer found" in check.stderr
+    result = run(runner, "import", "--prune", str(folder))
+    assert (
+        "pruned: forgot 1 file that is gone and deleted 1 post left with no file" in result.stderr
+    )
+    run(runner, "show", "202201010000000001", code=1)
+    assert len(run(runner, "list", "--format", "ids").stdout.split()) == 1
+
+
+def test_import_verbose_lists_stored_warnings_every_time(runner, isolated_archive, tmp_path):
+    folder = tmp_path / "in"
+    _post(folder / "x-202201010000000001.md", "无日期")
+    (folder / "notes.txt").write_text("notes\n", encoding="utf-8")
+    first = run(runner, "import", "--verbose", str(folder))
+    again = run(runner, "import", "--verbose", str(folder))
+    warning = "no date in front matter; took 2022-01-01 from the file name"
+    for result in (first, again):
+        assert warning in result.stderr
+        assert "1 skipped" in result.stderr and "notes.txt: no front matter" in result.stderr
+    check = run(runner, "maintenance", "--check")
+    assert f"newsarc: warning: {folder / 'x-202201010000000001.md'}: {warning}" in check.stderr
+    assert f"newsarc: skipped: {folder / 'notes.txt'}: " in check.stderr
+    assert "archive ok" in check.stderr
+
+
+def test_import_jekyll_site_says_so(runner, isolated_archive, tmp_path: Path):
+    site = tmp_path / "site"
+    _post(site / "_posts" / "2022-01-01-202201010000000001.md", "文章")
+    _post(site / "index.md", "首页", "layout: default\n")
+    result = run(runner, "import", str(site))
+    assert "1 imported" in result.stderr and "(1 file in" in result.stderr
+    assert f"{site}: a Jekyll site; read only its _posts/ folder" in result.stderr
+
+
+def test_import_with_another_tz_says_it_reads_files_again(runner, isolated_archive, tmp_path):
+    folder = tmp_path / "in"
+    _post(folder / "2022-01-01-202201010000000001.md", "甲", "date: 2022-01-01 08:00\n")
+    run(runner, "import", str(folder))
+    result = run(runner, "import", "--tz", "UTC", str(folder))
+    assert "0 imported, 1 updated" in result.stderr
+    assert "1 file imported before with another --tz read again" in result.stderr
+    record = json.loads(run(runner, "show", "202201010000000001", "--format", "json").stdout)
+    assert record["date"] == "2022-01-01T08:00:00+00:00"

@@ -107,8 +107,9 @@ def test_cli_search_formats(runner: CliRunner, imported):
     records = json.loads(run(runner, "search", "创新联合体", "--format", "json").stdout)
     assert [r["external_id"] for r in records] == ["NW202204092337358965"]
     record = records[0]
-    assert set(record) == {"id", "external_id", "title", "date", "category", "tags", "source",
-                           "url", "summary", "paths", "score", "snippet"}  # fmt: skip
+    assert set(record) == {"id", "external_id", "title", "date", "category", "categories",
+                           "tags", "source", "url", "summary", "paths", "missing_paths", "score",
+                           "snippet"}  # fmt: skip
     assert "创新联合体" in record["snippet"] and record["score"] > 0
     lines = run(runner, "search", "港股", "--format", "jsonl").stdout.splitlines()
     assert all(json.loads(line)["id"] for line in lines)

@@ -126,8 +126,9 @@ def test_export_jsonl_is_the_record_shape(archive: Store):
     parsed = [json.loads(line) for line in lines]
     assert [r["id"] for r in parsed] == sorted(r["id"] for r in parsed)
     assert parsed == [p.to_record() for p in iter_posts(archive)]
-    assert list(parsed[0]) == ["id", "external_id", "title", "date", "category", "tags", "source",
-                               "url", "summary", "text", "paths"]  # fmt: skip
+    assert list(parsed[0]) == ["id", "external_id", "title", "date", "category", "categories",
+                               "tags", "source", "url", "summary", "text", "paths",
+                               "missing_paths"]  # fmt: skip
 
 
 def test_export_json_is_one_array(archive: Store):

@@ -186,7 +186,7 @@ def read_and_parse(data: bytes, name: str = NAME) -> None:
         assert time.perf_counter() - started < SECONDS
     for value in (post.title, post.text, post.summary or "", *post.tags):
         assert "\x00" not in value
-    Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
+    Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
     json.dumps(post.meta, ensure_ascii=False)
 
 
@@ -268,7 +268,7 @@ def test_parse_post_text_with_lone_surrogates(surrogates: str):
     """parse_post called directly (the Python API) with text no decoder would produce."""
     parsed = parse_post(f"---\ntitle: a{surrogates}b\n---\n\n正文{surrogates}。\n", PurePath(NAME))
     assert "正文" in parsed.text
-    Store.fts_values(parsed.title, parsed.text, parsed.category, parsed.tags, parsed.source)
+    Store.fts_values(parsed.title, parsed.text, parsed.categories, parsed.tags, parsed.source)
 
 
 #: front matter shapes: (first line, the i-th of the lines repeated after it)

@@ -118,7 +118,9 @@ def test_import_newer_duplicate_replaces_older(tmp_path: Path, corpus: Path):
     with Store.open(tmp_path / "a.db") as store:
         old = _copy_with_mtime(post, tmp_path / "a" / post.name, 1_600_000_000)
         run(store, tmp_path / "a")
-        newer = _copy_with_mtime(version, tmp_path / "b" / version.name, 1_700_000_000)
+        # another content under a canonical name, modified later (a saved ``@commit`` version
+        # never replaces a canonical copy, whatever its time: see copy_rank)
+        newer = _copy_with_mtime(version, tmp_path / "b" / post.name, 1_700_000_000)
         result = run(store, tmp_path / "b")
         assert result.duplicates == 1 and result.newer_copies == 1
         row = stored(store)["202112082206672930"]
@@ -146,9 +148,12 @@ def test_import_skips_non_posts_and_reports_failures(tmp_path: Path, corpus: Pat
         assert sorted(result.skipped_reasons) == ["binary", "empty", "no front matter"]
         assert [Path(p).name for p, _ in result.failed] == ["unclosed.md"]
         assert all(message.startswith(str(folder)) for _, message in result.failed + result.skipped)
-        # skipped files are remembered and not reported again when unchanged
+        # skipped files are remembered (not read again) and counted with their reason, so the
+        # counts add up to the files seen on every run
         again = run(store, folder)
-        assert not again.skipped and [Path(p).name for p, _ in again.failed] == ["unclosed.md"]
+        assert again.skipped == result.skipped and again.skipped_reasons == result.skipped_reasons
+        assert [Path(p).name for p, _ in again.failed] == ["unclosed.md"]
+        assert again.unchanged + again.n_skipped + again.n_failed == again.files == 5
 
 
 def test_import_broken_yaml_title_is_recovered(tmp_path: Path):
@@ -292,3 +297,216 @@ def test_import_messages_are_capped_but_counted(tmp_path: Path, monkeypatch):
     assert result.n_skipped == 7 and len(result.skipped) == 3
     assert result.n_failed == 7 and len(result.failed) == 3
     assert result.failed_reasons == {"bad front matter": 7}
+
+
+# -- fidelity (issue 15) ---------------------------------------------------------------------------
+
+
+def write_post(
+    path: Path, title: str, *, front: str = "", body: str = "正文。", mtime_ns: int | None = None
+) -> Path:
+    """A hand-made post file; ``mtime_ns`` sets its modification time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\ntitle: {title}\n{front}---\n\n{body}\n", encoding="utf-8")
+    if mtime_ns is not None:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path
+
+
+def counts_add_up(result) -> bool:
+    return (
+        result.imported + result.updated + result.unchanged + result.duplicates
+        + result.n_skipped + result.n_failed
+    ) == result.files  # fmt: skip
+
+
+@pytest.mark.parametrize("order", ["walk", "current-then-version", "version-then-current"])
+def test_import_equal_mtimes_keep_the_canonical_copy(tmp_path: Path, order: str):
+    """Two copies of one article modified at the same instant (as a git checkout leaves them):
+    the one without an @commit suffix keeps the content, whichever is walked or imported
+    first, and neither is called newer."""
+    t = 1_700_000_000_000_000_000
+    folder = tmp_path / "in"
+    current = write_post(folder / "2021-12-08-202112082206672930.md", "现在", mtime_ns=t)
+    version = write_post(
+        folder / "older" / "2021-12-08-202112082206672930@cfbae483017a.md", "旧版", mtime_ns=t
+    )
+    with Store.open(tmp_path / "a.db") as store:
+        if order == "walk":
+            result = run(store, folder)  # the current copy is walked first, as in examples/
+        else:
+            first, second = (
+                (current, version) if order.startswith("current") else (version, current)
+            )
+            run(store, first)
+            result = run(store, second)
+        assert stored(store)["202112082206672930"]["source_path"] == str(current)
+        assert stored(store)["202112082206672930"]["title"] == "现在"
+        assert result.newer_copies == 0
+        assert result.canonical_copies == (1 if order == "version-then-current" else 0)
+        [post] = posts_by_ids(store, [1])
+        assert post.paths == [str(current), str(version)]
+
+
+def test_import_a_saved_version_never_replaces_the_current_copy(tmp_path: Path):
+    """A checkout writes files in any order: the @commit copy may be a few ms newer."""
+    t = 1_700_000_000_000_000_000
+    current = write_post(tmp_path / "2021-12-08-202112082206672930.md", "现在", mtime_ns=t)
+    write_post(tmp_path / "older" / "2021-12-08-202112082206672930@cfbae483017a.md", "旧版",
+               mtime_ns=t + 3_000_000)  # fmt: skip
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, tmp_path)
+        assert stored(store)["202112082206672930"]["source_path"] == str(current)
+        assert result.newer_copies == 0
+
+
+def test_import_equal_mtimes_same_kind_prefers_shorter_path_in_any_order(tmp_path: Path):
+    t = 1_700_000_000_000_000_000
+    short = write_post(tmp_path / "z" / "x-202201010000000001.md", "短", mtime_ns=t)
+    long = write_post(tmp_path / "aa" / "x-202201010000000001.md", "长", mtime_ns=t)
+    for order in ([long.parent, short.parent], [short.parent, long.parent]):
+        with Store.open(tmp_path / f"{order[0].name}.db") as store:
+            for folder in order:
+                run(store, folder)
+            assert stored(store)["202201010000000001"]["title"] == "短"
+
+
+def test_import_a_newer_copy_still_wins(tmp_path: Path):
+    t = 1_700_000_000_000_000_000
+    write_post(tmp_path / "a" / "x-202201010000000001.md", "旧", mtime_ns=t)
+    write_post(tmp_path / "b" / "x-202201010000000001.md", "新", mtime_ns=t + 1)
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, tmp_path / "a", tmp_path / "b")
+        assert stored(store)["202201010000000001"]["title"] == "新"
+        assert result.newer_copies == 1 and result.canonical_copies == 0
+
+
+def test_import_deleted_files_are_reported_marked_and_pruned(tmp_path: Path):
+    folder = tmp_path / "in"
+    only = write_post(folder / "2022-01-01-202201010000000001.md", "独份")
+    write_post(folder / "2022-01-02-202201020000000002.md", "两份")
+    copy_b = write_post(folder / "old" / "2022-01-02-202201020000000002.md", "两份")
+    write_post(folder / "2022-01-03-202201030000000003.md", "留下")
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, folder)
+        only.unlink()
+        copy_b.unlink()
+        again = run(store, folder)
+        assert again.gone == 2 and again.files == 2 and counts_add_up(again)
+        assert count_posts(store) == 3  # an archive keeps what it has
+        by_title = {p.title: p for p in posts_by_ids(store, [1, 2, 3])}
+        assert by_title["独份"].missing_paths == [str(only)]
+        assert by_title["独份"].to_record()["missing_paths"] == [str(only)]
+        assert by_title["两份"].missing_paths == [str(copy_b)]
+        assert by_title["留下"].missing_paths == []
+        # a file that comes back is no longer gone
+        write_post(only, "独份")
+        back = run(store, folder)
+        assert back.gone == 1
+        assert posts_by_ids(store, [by_title["独份"].id])[0].missing_paths == []
+        only.unlink()
+        pruned = Importer(store, workers=1, prune=True).run([folder])
+        assert (pruned.gone, pruned.pruned_files, pruned.pruned_posts) == (2, 2, 1)
+        assert count_posts(store) == 2
+        assert file_state(store, str(only)) is None and file_state(store, str(copy_b)) is None
+        assert store.check() == []
+        assert run(store, folder).gone == 0
+
+
+def test_import_gone_only_looks_under_the_imported_paths(tmp_path: Path):
+    a = write_post(tmp_path / "a" / "2022-01-01-202201010000000001.md", "甲")
+    write_post(tmp_path / "b" / "2022-01-02-202201020000000002.md", "乙")
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, tmp_path / "a", tmp_path / "b")
+        a.unlink()
+        assert run(store, tmp_path / "b").gone == 0
+        assert run(store, tmp_path / "a").gone == 1
+
+
+def test_import_warnings_and_skips_are_reported_on_every_run(tmp_path: Path):
+    folder = tmp_path / "in"
+    write_post(folder / "2022-01-01-202201010000000001.md", "有日期", front="date: 2022-01-01\n")
+    write_post(folder / "x-202201020000000002.md", "")  # no date, empty title: 2 warnings
+    (folder / "notes.txt").write_text("just notes\n", encoding="utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        first = run(store, folder)
+        assert first.n_warnings == 2 and first.n_skipped == 1 and counts_add_up(first)
+        again = run(store, folder)  # nothing is read again
+        assert again.unchanged == 2
+        assert again.warnings == first.warnings and again.skipped == first.skipped
+        assert counts_add_up(again) and again.files == 3
+        # a new mtime with the same content: not parsed again, its warnings still reported
+        target = folder / "x-202201020000000002.md"
+        os.utime(target, ns=(1_600_000_000_000_000_000,) * 2)
+        touched = run(store, folder)
+        assert touched.warnings == first.warnings and counts_add_up(touched)
+        # fixed: the warnings are gone with the problem
+        write_post(target, "有标题", front="date: 2022-01-02\n")
+        fixed = run(store, folder)
+        assert fixed.n_warnings == 0 and fixed.updated == 1 and counts_add_up(fixed)
+
+
+def test_import_another_tz_reparses_unchanged_files(tmp_path: Path):
+    import datetime as dt
+
+    from newsarc.dates import parse_tz
+
+    folder = tmp_path / "in"
+    write_post(folder / "2022-01-01-202201010000000001.md", "甲", front="date: 2022-01-01 08:00\n")
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, folder)
+        [post] = posts_by_ids(store, [1])
+        assert post.date == "2022-01-01T08:00:00+08:00"
+        result = Importer(store, workers=1, tz=parse_tz("UTC")).run([folder])
+        assert result.updated == 1 and result.reparsed == 1 and counts_add_up(result)
+        [post] = posts_by_ids(store, [1])
+        assert post.date is not None
+        assert dt.datetime.fromisoformat(post.date).utcoffset() == dt.timedelta(0)
+        # the same options again: nothing to do
+        again = Importer(store, workers=1, tz=parse_tz("UTC")).run([folder])
+        assert again.unchanged == 1 and again.updated == 0 and again.reparsed == 0
+
+
+def test_import_jekyll_site_root_reads_only_posts(tmp_path: Path):
+    site = tmp_path / "site"
+    post = write_post(site / "_posts" / "2022-01-01-202201010000000001.md", "文章")
+    write_post(site / "_drafts" / "draft-202201020000000002.md", "草稿")
+    write_post(site / "about.md", "关于", front="layout: page\n")
+    write_post(site / "README.md", "说明")
+    write_post(site / "_layouts" / "default.html", "", body="{{ content }}")
+    write_post(site / "_includes" / "tags.html", "", body="{% for tag in site.tags %}")
+    write_post(site / "_site" / "2022" / "01" / "x.html", "已生成")
+    write_post(site / "assets" / "main.md", "样式")
+    write_post(site / "_sass" / "x.md", "样式")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, site)
+        assert result.sites == [str(site)]
+        assert result.files == 1 and result.imported == 1
+        assert [p.paths for p in posts_by_ids(store, [1])] == [[str(post)]]
+        drafts = Importer(store, workers=1, drafts=True).run([site])
+        assert drafts.imported == 1 and drafts.unchanged == 1
+        assert sorted(stored(store)) == ["202201010000000001", "202201020000000002"]
+    # pointed at _posts itself, or at a folder of posts without _posts/: every file is read
+    assert list(iter_files([site / "_posts"])) == [post]
+
+
+def test_import_jekyll_site_without_posts_reads_no_page(tmp_path: Path):
+    """A site root known by its _config.yml: its pages (a README with Liquid) are not posts."""
+    site = tmp_path / "site"
+    write_post(site / "README.md", "首页", front="layout: default\npermalink: /\n",
+               body="{% for tag in site.tags %}{{ tag[0] }}{% endfor %}")  # fmt: skip
+    (site / "_config.yml").write_text("title: 金融消息\n", encoding="utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        result = run(store, site)
+        assert result.sites == [str(site)] and result.files == 0 and count_posts(store) == 0
+
+
+def test_import_a_name_that_is_not_utf8_is_not_gone(tmp_path: Path):
+    folder = tmp_path / "in"
+    name = os.fsdecode(b"2022-01-01-\xd6\xd0\xce\xc4-202201010000000001.md")  # GBK bytes
+    post = write_post(folder / name, "中文名")
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, folder)
+        assert run(store, folder).gone == 0
+        post.unlink()
+        assert run(store, folder).gone == 1

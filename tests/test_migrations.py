@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -31,11 +32,20 @@ def test_migrations_apply_creates_the_schema_and_records_every_name():
     assert conn.execute(setting).fetchone()[0] == INDEX_VERSION
 
 
+def _apply_first(conn: sqlite3.Connection, n: int) -> None:
+    """Give ``conn`` the schema an archive made when newsarc had only the first ``n``
+    migrations has (``user_version`` n)."""
+    current = migrations.MIGRATIONS
+    migrations.MIGRATIONS = current[:n]
+    try:
+        migrations.apply(conn, 0)
+    finally:
+        migrations.MIGRATIONS = current
+
+
 def test_migrations_apply_runs_only_the_missing_ones():
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    migrations.apply(conn, 0)
-    conn.execute("DROP INDEX " + CATALOG_INDEX)
-    conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
+    _apply_first(conn, 1)
     # m001 would fail if it ran again (its tables exist): only m002 onwards may run
     migrations.apply(conn, 1)
     applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
@@ -54,15 +64,48 @@ def test_migrations_new_archive_is_current(tmp_path: Path):
 
 def test_migrations_run_when_an_older_archive_opens(tmp_path: Path):
     db = tmp_path / "old.db"
-    with Store.open(db) as store:
-        # pretend the archive predates m002: drop what it made and the record of it
-        store.conn.execute("DROP INDEX idx_posts_catalog")
-        store.conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
-        store.conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
-        store.conn.execute("PRAGMA user_version = 1")
+    conn = sqlite3.connect(db, isolation_level=None)
+    _apply_first(conn, 1)  # an archive made before m002
+    conn.close()
     with Store.open(db) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         indexes = {r[1] for r in store.conn.execute("PRAGMA index_list(posts)")}
         assert "idx_posts_catalog" in indexes
         hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
         assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
+
+
+def test_migrations_m004_backfills_every_category(tmp_path: Path):
+    """An archive made before m004 kept a post's categories after the first only in ``meta``:
+    the upgrade makes every one of them select the post, and indexes them."""
+    from newsarc.queries import Filters, archive_stats, count_posts, where_clause
+    from newsarc.search import count
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    _apply_first(conn, 3)
+    conn.execute("UPDATE settings SET value = '1' WHERE key = 'index_version'")
+    rows = [
+        (1, "a1", "两类", "emnews", json.dumps({"categories": ["emnews", "markets"]})),
+        (2, "a2", "一类", "emnews", "{}"),
+        (3, "a3", "无类", None, "{}"),
+    ]
+    for post_id, external_id, title, category, meta in rows:
+        conn.execute(
+            "INSERT INTO posts (id, external_id, title, category, tags, text, body, meta, raw, "
+            "hash) VALUES (?, ?, ?, ?, '[]', '正文', '[]', ?, '', '')",
+            (post_id, external_id, title, category, meta),
+        )
+        conn.execute(
+            "INSERT INTO files (path, post_id, status) VALUES (?, ?, 'post')",
+            (f"/p/{external_id}.md", post_id),
+        )
+    conn.close()
+    with Store.open(db) as store:
+        assert store.check() == []
+        markets = Filters(category="markets")
+        assert count_posts(store, *where_clause(markets)) == 1
+        assert count_posts(store, *where_clause(Filters(category="emnews"))) == 2
+        assert count(store, "category:markets") == 1
+        stats = archive_stats(store)
+        assert {c.value: c.posts for c in stats.categories} == {"emnews": 2, "markets": 1, None: 1}

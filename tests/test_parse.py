@@ -833,6 +833,34 @@ def test_flat_front_matter_agrees_with_yaml(pairs):
     assert fast == (_jsonable(_HANDLER.load(fm, Loader=_FastLoader)) or {})
 
 
+# -- categories and tags as Jekyll reads them (checked with Debian's jekyll 4.3) -------------------
+
+
+@pytest.mark.parametrize(
+    "front, categories, tags",
+    [
+        ("categories: [emnews, markets]", ["emnews", "markets"], []),
+        ("categories: emnews markets", ["emnews", "markets"], []),
+        # a singular key is one value, never split on white space
+        ("category: hello world", ["hello world"], []),
+        # the categories list, then the singular category: both count, each once
+        ("categories: a b\ncategory: c d", ["a", "b", "c d"], []),
+        ("categories: [a, b]\ncategory: a", ["a", "b"], []),
+        ("categories: []\ncategory: solo", ["solo"], []),
+        # a singular tag is one tag and hides tags:
+        ("tag: x y\ntags: [p, q]", [], ["x y"]),
+        # an empty tag: does not
+        ("tags: p q\ntag:", [], ["p", "q"]),
+        ("tags: [中国 经营, 新闻]", [], ["中国 经营", "新闻"]),
+    ],
+)
+def test_parse_categories_and_tags_follow_jekyll(front, categories, tags):
+    post = parse_post(f"---\ntitle: t\n{front}\n---\nbody\n", "2022-01-01-p.md")
+    assert post.categories == categories
+    assert post.category == (categories[0] if categories else None)
+    assert post.tags == tags
+
+
 @pytest.mark.parametrize(
     ("front", "body", "source", "in_meta"),
     [

@@ -68,7 +68,10 @@ def test_queries_find_post_by_external_id(store: Store, posts):
         found = find_post_by_external_id(store, post.external_id)
         source = Path(post.paths[0])
         assert found == StoredPost(
-            post.id, hashlib.sha256(source.read_bytes()).hexdigest(), source.stat().st_mtime_ns
+            post.id,
+            hashlib.sha256(source.read_bytes()).hexdigest(),
+            source.stat().st_mtime_ns,
+            str(source),
         )
         assert found.id == post.id
     assert find_post_by_external_id(store, "no such id") is None

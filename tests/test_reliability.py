@@ -161,11 +161,16 @@ def index_disagreements(store: Store) -> int:
         sql.replace("CREATE VIRTUAL TABLE posts_fts", "CREATE VIRTUAL TABLE temp.expected_fts")
     )
     with store.transaction():
-        rows = conn.execute("SELECT id, title, text, category, tags, source FROM posts").fetchall()
+        rows = conn.execute(
+            "SELECT id, title, text, categories, tags, source FROM posts"
+        ).fetchall()
         conn.executemany(
             "INSERT INTO temp.expected_fts(rowid, title, text, category, tags, source) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(r[0], *Store.fts_values(r[1], r[2], r[3], json.loads(r[4]), r[5])) for r in rows],
+            [
+                (r[0], *Store.fts_values(r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]))
+                for r in rows
+            ],
         )
     indexes = (("actual", "main", "posts_fts"), ("expected", "temp", "expected_fts"))
     for name, schema, table in indexes:
@@ -766,6 +771,13 @@ def test_import_survives_link_loops_and_special_files(tmp_path: Path):
 def _make_older(db: Path) -> None:
     """Turn ``db`` into an archive of schema version 2 (before m003), as an older newsarc left it."""
     conn = sqlite3.connect(db)
+    # undo m004_fidelity
+    conn.execute("DROP TABLE post_categories")
+    for table, column in [("posts", "categories"), ("posts", "index_hash"), ("files", "warnings"),
+                          ("files", "message"), ("files", "options"), ("files", "gone")]:  # fmt: skip
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("DELETE FROM _migrations WHERE name = 'm004_fidelity'")
+    # undo m003_fts_hashsize
     conn.execute("DELETE FROM posts_fts_config WHERE k = 'hashsize'")
     conn.execute("DELETE FROM _migrations WHERE name = 'm003_fts_hashsize'")
     conn.execute("PRAGMA user_version = 2")

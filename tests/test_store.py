@@ -104,9 +104,10 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
     assert row == post_row(post, **info)
     with Store.open(tmp_path / "a.db") as store:
         columns = [r[1] for r in store.conn.execute("PRAGMA table_info(posts)")]
-        assert sorted(row) == sorted(c for c in columns if c != "id")
+        # write_post adds index_hash from the very index values it writes
+        assert sorted(row) == sorted(c for c in columns if c not in ("id", "index_hash"))
         with store.transaction():
-            fts = Store.fts_values(post.title, post.text, post.category, post.tags, post.source)
+            fts = Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
             post_id = store.write_post(row, fts, None)
         stored = posts_by_ids(store, [post_id], full=True)[0]
     assert stored.title == "离岸人民币兑美元升至2018年以来最高水平"
@@ -155,3 +156,51 @@ def test_store_layer_alone_holds_sql():
     ]
     assert found == []
     assert all(SQL.search((package / name).read_text(encoding="utf-8")) for name in STORE_LAYER)
+
+
+# -- the index hash: rows edited behind newsarc's back ----------------------------------------------
+
+
+def _imported_store(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n, (title, body) in enumerate([("国资委新闻", "央企改革。"), ("白酒", "茅台涨价。")], 1):
+        (folder / f"2022-01-0{n}-20220101000000000{n}.md").write_text(
+            f"---\ntitle: {title}\ncategories: [emnews, markets]\n---\n\n{body}\n",
+            encoding="utf-8",
+        )
+    db = tmp_path / "a.db"
+    with Store.open(db) as store:
+        Importer(store, workers=1).run([folder])
+        assert store.check() == []
+    return db
+
+
+@pytest.mark.parametrize("column, value", [("text", "篡改"), ("title", "篡改"), ("tags", '["新"]'),
+                                           ("categories", '["other"]'), ("source", "某报")])  # fmt: skip
+def test_store_check_finds_rows_edited_with_sqlite_utils(tmp_path: Path, column, value):
+    import sqlite_utils
+
+    db = _imported_store(tmp_path)
+    sqlite_utils.Database(db).execute(f"update posts set {column} = ? where id = 2", [value])
+    with Store.open(db) as store:
+        [problem] = store.check()
+        assert "1 post changed since it was indexed (id 2)" in problem
+        assert "--rebuild-index" in problem
+        store.rebuild_index()
+        assert store.check() == []
+        if column == "text":
+            assert count(store, "篡改") == 1 and count(store, "茅台") == 0
+
+
+def test_store_maintenance_check_reports_edited_rows(tmp_path: Path):
+    import sqlite_utils
+
+    db = _imported_store(tmp_path)
+    sqlite_utils.Database(db).execute("update posts set text = '篡改' where id = 1")
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(db), "maintenance", "--check"])
+    assert result.exit_code == 4  # ExitStatus.PARTIAL: problems found
+    assert "newsarc: problem: 1 post changed since it was indexed (id 1)" in result.stderr
+    result = runner.invoke(app, ["--db", str(db), "maintenance", "--rebuild-index"])
+    assert result.exit_code == 0 and "archive ok" in result.stderr

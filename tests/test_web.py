@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_export import add_post
 
 from newsarc import web
 from newsarc.errors import StoreError
@@ -27,6 +26,8 @@ from newsarc.models import Block
 from newsarc.queries import Filters, count_posts, posts_by_ids, resolve
 from newsarc.search import search
 from newsarc.store import Store
+
+from conftest import add_post
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

@@ -36,12 +36,22 @@ def import_(
         int | None,
         typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4)."),
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Forget recorded files under PATH that are gone; delete posts left with no file.",
+        ),
+    ] = False,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="In a Jekyll site folder, also import _drafts/.")
+    ] = False,
 ) -> None:
     """Import posts: every file with YAML front matter, whatever its extension.
 
     Re-running on the same folder skips unchanged files and updates changed ones. The same
     article seen in several files (same article id) is stored once; the most recently modified
-    copy wins.
+    copy wins. In a Jekyll site folder (one with _posts/), only _posts/ is read.
 
     \b
     Example:
@@ -57,7 +67,9 @@ def import_(
         options.open_store(ctx, create=True) as store,
         render.import_progress(show_progress) as progress,
     ):
-        result = Importer(store, tz=zone, workers=workers, progress=progress).run(paths)
+        result = Importer(
+            store, tz=zone, workers=workers, progress=progress, prune=prune, drafts=drafts
+        ).run(paths)
     if not quiet:
         render.print_import_summary(result, verbose=verbose)
     elif result.n_failed:

@@ -33,8 +33,15 @@ def maintenance(
     Examples:
       newsarc maintenance --check
       newsarc maintenance --vacuum
+
+    --check also lists what imports found in the files: skipped and failed files with the
+    reason, warnings, and recorded files that are gone. Run --rebuild-index after editing
+    posts rows with other tools (sqlite-utils, SQL): --check reports such rows.
     Exit codes: 0 archive ok, 2 unusable archive, 4 problems found (named on stderr).
     """
+    from newsarc.output import clean
+    from newsarc.queries import file_notes
+
     done = []
     with options.open_store(ctx) as store:
         if not check:
@@ -45,6 +52,9 @@ def maintenance(
             if vacuum:
                 done.append("file rewritten without free pages")
         problems = store.check()
+        notes = file_notes(store) if check else []
+    for note in notes:  # what imports found in the files: not damage to the archive
+        typer.echo(clean(f"newsarc: {note.kind}: {note.path}: {note.message}"), err=True)
     for problem in problems:
         typer.echo(f"newsarc: problem: {problem}", err=True)
     if problems:

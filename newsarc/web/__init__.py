@@ -37,7 +37,7 @@ from markupsafe import Markup, escape
 from newsarc import export
 from newsarc.errors import NewsarcError, StoreError
 from newsarc.models import Post
-from newsarc.queries import Filters, posts_by_ids
+from newsarc.queries import Filters, posts_by_ids, table_names
 from newsarc.search import SearchResult, Term, compile_query, find_spans, search
 from newsarc.store import Store
 
@@ -86,7 +86,7 @@ def _has_archive_tables(path: str) -> bool:
     try:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            names = table_names(conn)
         finally:
             conn.close()
     except sqlite3.Error:
@@ -140,10 +140,10 @@ def _error(exc: NewsarcError) -> str:
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     # an import beside the server holds the write lock for a moment at a time: wait for it
     # rather than fail a page (readers in WAL mode only wait during a checkpoint's reset)
-    from newsarc.store import busy_timeout
+    from newsarc.store import set_busy_timeout
 
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
+        set_busy_timeout(conn)
     except (StoreError, sqlite3.Error):
         pass
 

@@ -13,6 +13,8 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+from newsarc.queries import month_facet_rows
+
 
 class MonthFacet(Facet):  # type: ignore[misc]
     type = "month"
@@ -26,20 +28,15 @@ class MonthFacet(Facet):  # type: ignore[misc]
             column = config["config"].get("column") or config["config"]["simple"]
             col = escape_sqlite(column)
             # newest month first: a timeline reads better than months ranked by count
-            sql = (
-                f"SELECT substr({col}, 1, 7) AS value, count(*) AS count FROM ({self.sql}) "
-                f"WHERE {col} IS NOT NULL GROUP BY value ORDER BY value DESC LIMIT {size + 1}"
-            )
             try:
-                rows = await self.ds.execute(
-                    self.database, sql, self.params, truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-                )  # fmt: skip
+                rows = await month_facet_rows(
+                    self.ds, self.database, self.sql, self.params, col, size + 1
+                )
             except QueryInterrupted:
                 timed_out.append(column)
                 continue
             values = []
-            for row in rows.rows[:size]:
+            for row in rows[:size]:
                 month = row["value"]
                 chosen = {"_since": month, "_until": month}
                 selected = args.get("_since") == month and args.get("_until") == month
@@ -56,6 +53,6 @@ class MonthFacet(Facet):  # type: ignore[misc]
                 "name": column, "type": self.type, "results": values,
                 "hideable": config["source"] != "metadata",
                 "toggle_url": path_with_removed_args(self.request, {"_facet_month": column}),
-                "truncated": len(rows.rows) > size,
+                "truncated": len(rows) > size,
             })  # fmt: skip
         return results, timed_out
