@@ -135,7 +135,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 
 def apply(conn: sqlite3.Connection, version: int) -> None:
     """Run the migrations not yet applied (those after the first ``version`` in an archive that
-    recorded no names), recording each one's name, and set ``user_version``. The caller holds the write transaction."""
+    recorded no names), recording each one's name, and set ``user_version``. The caller holds
+    the write transaction."""
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
     # by recorded name, not only by count: migrations numbered on parallel branches may land
     # out of order, and an archive that ran a later one must not run it again

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from newsarc.dates import (
     DEFAULT_TZ,
+    check_range,
     date_from_name,
     format_date,
+    local_datetime,
     parse_date,
     parse_tz,
-    check_range,
-    local_datetime,
     period_bound,
 )
 from newsarc.errors import UsageError
