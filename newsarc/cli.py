@@ -6,6 +6,7 @@ Rich (``render``) is imported lazily, only when output goes to a person.
 
 from __future__ import annotations
 
+import enum
 import os
 import sqlite3
 import sys
@@ -150,19 +151,34 @@ def _tz(value: str | None) -> Any:
 
 def _filters(
     category: str | None, tag: str | None, source: str | None,
-    since: str | None, until: str | None, tz: str | None = None,
+    since: str | None, until: str | None,
 ) -> Any:  # fmt: skip
-    from .dates import period_bound
-    from .store import Filters
+    from .dates import check_range, period_bound
+    from .queries import Filters
 
-    zone = _tz(tz)
-    return Filters(
-        category=category,
-        tag=tag,
-        source=source,
-        since=period_bound(since, end=False, tz=zone) if since else None,
-        until=period_bound(until, end=True, tz=zone) if until else None,
-    )
+    # dates without an offset are local dates as written in each post (dates.period_bound)
+    start = period_bound(since, end=False) if since else None
+    end = period_bound(until, end=True) if until else None
+    check_range(start, end)
+    return Filters(category=category, tag=tag, source=source, since=start, until=end)
+
+
+class ByChoice(enum.StrEnum):
+    """``--by`` of trend (the library's ``trends.By``, which the CLI does not import at start)."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class SplitChoice(enum.StrEnum):
+    """``--split`` of trend (``trends.Split``)."""
+
+    source = "source"
+    category = "category"
+    tag = "tag"
 
 
 # Options shared by list, search and export (defined once)
@@ -688,6 +704,13 @@ def export(
 @app.command()
 def stats(
     ctx: typer.Context,
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only posts matching this query (search's language); all posts without one.",
+            show_default=False,
+        ),
+    ] = None,
     category: CategoryOpt = None,
     tag: TagOpt = None,
     source: SourceOpt = None,
@@ -715,16 +738,22 @@ def stats(
     \b
     Examples:
       newsarc stats
-      newsarc stats --since 2022 --top 0 --format json
+      newsarc stats 芯片 --since 2022 --top 0 --format json
     """
-    from .store import archive_stats
+    from .queries import archive_stats
+    from .search import compile_query
 
     if fmt is Format.ids:
         raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
+    filters = _filters(category, tag, source, since, until)
+    text_query = " ".join(query or [])
+    compiled = compile_query(text_query) if text_query.strip() else None
     with _store(ctx, readonly=True) as store:
         result = archive_stats(
-            store, _filters(category, tag, source, since, until), top=top or None
-        )
+            store, filters, top=top or None,
+            include=compiled.include if compiled else None,
+            exclude=compiled.exclude if compiled else None,
+        )  # fmt: skip
     if _people(ctx, fmt):
         from . import render
 
@@ -755,6 +784,104 @@ def stats(
         ]  # fmt: skip
         data_format = Format.tsv if fmt in (None, Format.table) else fmt
         write_records(rows, data_format, sys.stdout, tty=_is_tty())
+
+
+# -- trend ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def trend(
+    ctx: typer.Context,
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Search terms, as for search (all posts without any).", show_default=False
+        ),
+    ] = None,
+    compare: Annotated[
+        bool,
+        typer.Option("--compare", help="One series per QUERY argument instead of their AND."),
+    ] = False,
+    queries: Annotated[
+        list[str] | None,
+        typer.Option("--query", "-q", help="A query of its own series (repeat to compare)."),
+    ] = None,
+    by: Annotated[
+        ByChoice | None,
+        typer.Option(
+            "--by",
+            help="Period: day, week, month, quarter, year (default: from the "
+            "range, at most 40 bars).",
+            show_default=False,
+        ),
+    ] = None,
+    split: Annotated[
+        SplitChoice | None,
+        typer.Option("--split", help="One series per source, category or tag.", show_default=False),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, help="Groups shown with --split, the rest as other (0: all)."),
+    ] = 5,
+    category: CategoryOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (a bar chart; the default on a terminal), json, jsonl, csv, tsv "
+            "(records: period, start, end, count, and group or query). Piped without "
+            "--format: tsv.",
+            show_default=False,
+        ),
+    ] = None,  # fmt: skip
+    plain: PlainOpt = False,
+) -> None:
+    """Count matching posts per day, week, month, quarter or year, as a bar chart or records.
+    Counts are exact: each period's count is what search finds in that period. A post's date
+    is its local date as written (in its own offset); undated posts are counted apart.
+
+    \b
+    Examples:
+      newsarc trend 芯片 --since 2022 --by month
+      newsarc trend 创新联合体 --split source --top 5
+      newsarc trend --compare 芯片 半导体
+      newsarc trend 港股 --format csv
+    Exit codes: 0 something matched, 1 nothing matched, 2 bad query or option.
+    """
+    from .trends import trend as count_trend
+
+    if fmt is Format.ids:
+        raise UsageError("trend has no ids format: use table, json, jsonl, csv or tsv")
+    words = list(query or [])
+    if compare and queries:
+        raise UsageError("use --compare with QUERY arguments or -q queries, not both")
+    series = words if compare else ([*([" ".join(words)] if words else []), *(queries or [])])
+    if compare and len(series) < 2:
+        raise UsageError("--compare needs at least two queries")
+    if split is not None and len(series) > 1:
+        raise UsageError("--split counts one query: drop --split or compare queries")
+    filters = _filters(category, tag, source, since, until)
+    with _store(ctx, readonly=True) as store:
+        result = count_trend(
+            store, series, filters, by=by.value if by else None,
+            split=split.value if split else None, top=top or None,
+        )  # fmt: skip
+    if fmt is Format.table or _people(ctx, fmt):
+        from . import render
+
+        render.print_trend(result, plain=_plain(ctx, plain))
+    else:
+        data_format = Format.tsv if fmt is None else fmt
+        write_records(result.records(), data_format, sys.stdout, tty=_is_tty())
+        if result.empty:
+            typer.echo("newsarc: no posts match", err=True)
+    if result.empty:
+        raise typer.Exit(ExitStatus.NOT_FOUND)
 
 
 @app.command()
