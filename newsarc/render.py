@@ -472,9 +472,9 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
     if trend.periods:
         first, last = trend.periods[0].start, trend.periods[-1].end
         foot.append(f"{first.isoformat()} → {last.isoformat()}")
-    if trend.undated:
-        foot.append(f" ({trend.undated:,} undated, not shown)", style="yellow")
     out.print(foot, overflow="fold")
+    if trend.undated:  # a line of its own: the footer stays whole at 40 columns
+        out.print(Text(f"{count_of(trend.undated, 'undated post')} not shown", style="yellow"))
     if trend.empty:
         message = Text("No posts match", style="yellow")
         if what:
