@@ -367,11 +367,11 @@ _SERIES_MARKS = "#=+*%@o~x"
 _PEAK, _PEAK_PLAIN = " ◆", " <"
 
 
-def _series_style(i: int, name: str | None, plain: bool) -> tuple[str, str]:
+def _series_style(i: int, name: str | None, colourless: bool) -> tuple[str, str]:
     """The character and style a series is drawn with."""
     from .trends import OTHER
 
-    if plain:
+    if colourless:
         return _SERIES_MARKS[i % len(_SERIES_MARKS)], ""
     style = "dim" if name and name.startswith(OTHER) else _SERIES_STYLES[i % len(_SERIES_STYLES)]
     return "█", style
@@ -398,7 +398,9 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
     plain = plain or out.no_color
     width = max(20, out.width)
     names = [s.name for s in trend.series]
-    marks = [_series_style(i, name, plain) for i, name in enumerate(names)]
+    # without colour (plain, or piped), series are told apart by their characters
+    colourless = plain or out.color_system is None
+    marks = [_series_style(i, name, colourless) for i, name in enumerate(names)]
     peak_mark = _PEAK_PLAIN if plain else _PEAK
     label_width = max([len(p.label) for p in trend.periods] or [4])
     side = trend.kind == "query"
@@ -425,10 +427,11 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
         series_totals = {x.name: x.total for x in trend.series}
         legend = Text()
         for name, (mark, style) in zip(names, marks, strict=True):
-            legend.append(mark * 2 if plain else "██", style=style)
+            legend.append(mark * 2, style=style)
             legend.append(" ")
             legend.append_text(safe_text(name if name is not None else "(none)"))
             legend.append(f" {series_totals[name]:,}  ", style="dim")
+        legend.rstrip()
         out.print(legend, overflow="fold")
 
     def row(label: str, name: str | None, count: int, bar_text: Text, peak: bool) -> Text:
@@ -452,7 +455,7 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
                 peak = n > 0 and n == max(series.counts)
                 label = period.label if j == 0 else ""
                 mark, style = marks[j]
-                if plain:
+                if colourless:
                     bar_text = Text(mark * max(1 if n else 0, round(n * scale)))
                 else:
                     bar_text = Text(bar(n, largest, bar_width), style=style)
