@@ -68,3 +68,45 @@ def test_migrations_run_when_an_older_archive_opens(tmp_path: Path):
         assert "idx_posts_catalog" in indexes
         hashsize = "SELECT v FROM posts_fts_config WHERE k = 'hashsize'"
         assert store.conn.execute(hashsize).fetchone()[0] == FTS_HASHSIZE
+
+
+def test_m005_gives_an_older_archive_local_dates(tmp_path: Path, monkeypatch):
+    db = tmp_path / "old.db"
+    before = [m for m in MIGRATIONS if m.__name__ < "m005"]
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.apply(conn, 0)
+    conn.execute(
+        "INSERT INTO posts (external_id, title, date, date_utc, tags, text, body, meta, raw, hash)"
+        " VALUES ('a', 't', '2022-03-18T23:30:00+05:30', 1647626400, '[]', '', '[]', '{}', '',"
+        " 'h'), ('b', 'u', NULL, NULL, '[]', '', '[]', '{}', '', 'h')"
+    )
+    conn.close()
+    monkeypatch.undo()
+    with Store.open(db) as store:
+        rows = store.conn.execute(
+            "SELECT external_id, local_date FROM posts ORDER BY id"
+        ).fetchall()
+        assert rows == [("a", "2022-03-18 23:30:00"), ("b", None)]
+        catalog = [r[2] for r in store.conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+        assert "local_date" in catalog
+        # a new post gets its local date from SQLite itself
+        store.conn.execute(
+            "INSERT INTO posts (external_id, title, date, tags, text, body, meta, raw, hash)"
+            " VALUES ('c', 'v', '2022-04-30T23:00:00-05:00', '[]', '', '[]', '{}', '', 'h')"
+        )
+        new = "SELECT local_date FROM posts WHERE external_id = 'c'"
+        assert store.conn.execute(new).fetchone()[0] == "2022-04-30 23:00:00"
+
+
+def test_migrations_apply_skips_recorded_names_whatever_their_order(tmp_path: Path):
+    # a migration numbered lower that lands after a higher one has run: only it runs
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.apply(conn, 0)
+    first = MIGRATIONS[1].__name__
+    conn.execute("DELETE FROM _migrations WHERE name = ?", (first,))
+    conn.execute(f"DROP INDEX {CATALOG_INDEX}")
+    migrations.apply(conn, len(MIGRATIONS) - 1)
+    applied = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+    assert applied == {m.__name__ for m in MIGRATIONS}
+    assert CATALOG_INDEX in {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
