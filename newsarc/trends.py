@@ -180,6 +180,14 @@ def _bound_day(bound: str | int | None, *, end: bool) -> dt.date | None:
     return moment.date()
 
 
+def _match(query: str) -> tuple[str | None, str | None]:
+    """The FTS5 expressions a query includes and excludes; every post for an empty query."""
+    if not query.strip():
+        return None, None
+    compiled = compile_query(query)
+    return compiled.include, compiled.exclude
+
+
 def _top(totals: dict[str | None, int], top: int | None) -> list[str | None]:
     """The ``top`` groups with the most posts (ties by name), all when ``top`` is None."""
     ranked = sorted(totals, key=lambda g: (-totals[g], g is None, g or ""))
@@ -207,11 +215,10 @@ def trend(
     if split is not None and len(queries) > 1:
         raise ValueError("a trend is split by groups or compares queries, not both")
     texts = list(queries) or [""]
-    compiled = [compile_query(q) if q.strip() else None for q in texts]
+    compiled = [_match(q) for q in texts]
     per_series: dict[str | None, dict[str, int]] = {}
     undated = 0
-    for text, query in zip(texts, compiled, strict=True):
-        include, exclude = (query.include, query.exclude) if query else (None, None)
+    for text, (include, exclude) in zip(texts, compiled, strict=True):
         for row in day_counts(store, include, exclude, filters, split=split):
             name = text if len(texts) > 1 else row.group
             if row.day is None:
@@ -221,10 +228,7 @@ def trend(
             days[row.day] = days.get(row.day, 0) + row.count
     total = sum(sum(days.values()) for days in per_series.values())
     if split is Split.tag:  # a post counts once in the total, though in each of its tags
-        include, exclude = (
-            (compiled[0].include, compiled[0].exclude) if compiled[0] else (None,) * 2
-        )
-        total = sum(r.count for r in day_counts(store, include, exclude, filters) if r.day)
+        total = sum(r.count for r in day_counts(store, *compiled[0], filters) if r.day)
 
     all_days = sorted({d for days in per_series.values() for d in days})
     first = _bound_day(filters.since, end=False) or (_day(all_days[0]) if all_days else None)
