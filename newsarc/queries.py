@@ -574,7 +574,7 @@ class DayCount(NamedTuple):
 
     day: str | None
     group: str | None
-    count: int
+    posts: int
 
 
 #: what a trend can split by → (the group's column in the match set ``m``, a join on ``m``)

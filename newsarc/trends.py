@@ -222,13 +222,13 @@ def trend(
         for row in day_counts(store, include, exclude, filters, split=split):
             name = text if len(texts) > 1 else row.group
             if row.day is None:
-                undated += row.count
+                undated += row.posts
                 continue
             days = per_series.setdefault(name, {})
-            days[row.day] = days.get(row.day, 0) + row.count
+            days[row.day] = days.get(row.day, 0) + row.posts
     total = sum(sum(days.values()) for days in per_series.values())
     if split is Split.tag:  # a post counts once in the total, though in each of its tags
-        total = sum(r.count for r in day_counts(store, *compiled[0], filters) if r.day)
+        total = sum(r.posts for r in day_counts(store, *compiled[0], filters) if r.day)
 
     all_days = sorted({d for days in per_series.values() for d in days})
     first = _bound_day(filters.since, end=False) or (_day(all_days[0]) if all_days else None)
