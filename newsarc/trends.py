@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dates import LOCAL_FORMAT
 from .queries import Filters, day_counts
-from .search import compile_query
+from .search import match_expressions
 
 if TYPE_CHECKING:
     from .store import Store
@@ -180,14 +180,6 @@ def _bound_day(bound: str | int | None, *, end: bool) -> dt.date | None:
     return moment.date()
 
 
-def _match(query: str) -> tuple[str | None, str | None]:
-    """The FTS5 expressions a query includes and excludes; every post for an empty query."""
-    if not query.strip():
-        return None, None
-    compiled = compile_query(query)
-    return compiled.include, compiled.exclude
-
-
 def _top(totals: dict[str | None, int], top: int | None) -> list[str | None]:
     """The ``top`` groups with the most posts (ties by name), all when ``top`` is None."""
     ranked = sorted(totals, key=lambda g: (-totals[g], g is None, g or ""))
@@ -215,7 +207,7 @@ def trend(
     if split is not None and len(queries) > 1:
         raise ValueError("a trend is split by groups or compares queries, not both")
     texts = list(queries) or [""]
-    compiled = [_match(q) for q in texts]
+    compiled = [match_expressions(q) for q in texts]
     per_series: dict[str | None, dict[str, int]] = {}
     undated = 0
     for text, (include, exclude) in zip(texts, compiled, strict=True):
