@@ -119,10 +119,18 @@ def m005_local_date(conn: sqlite3.Connection) -> None:
             "VIRTUAL"
         )
     conn.execute("CREATE INDEX IF NOT EXISTS idx_posts_local_date ON posts (local_date)")
+    extend_catalog(conn, "local_date")
+
+
+def extend_catalog(conn: sqlite3.Connection, column: str) -> None:
+    """Rebuild the catalog index with ``column`` added to the columns it has now, so that
+    migrations which each add a column to it (local_date, story…) can run in any order."""
+    held = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+    held = held or ["id", "date_utc", "category", "source"]
+    if column in held:
+        return
     conn.execute(f"DROP INDEX IF EXISTS {CATALOG_INDEX}")
-    conn.execute(
-        f"CREATE INDEX {CATALOG_INDEX} ON posts (id, date_utc, category, source, local_date)"
-    )
+    conn.execute(f"CREATE INDEX {CATALOG_INDEX} ON posts ({', '.join([*held, column])})")
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
