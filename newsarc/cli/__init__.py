@@ -44,6 +44,9 @@ COMMANDS = {
     "export": Command("export", "Export posts to stdout or --out."),
     "stats": Command("stats", "Show statistics."),
     "trend": Command("trend", "Count matching posts per period, as a bar chart or records."),
+    "serve": Command(
+        "serve", "Browse and search the archive in a web browser (Datasette, read-only)."
+    ),
     "maintenance": Command(
         "maintenance",
         "Check and compact the archive: integrity checks, full-text index merge, VACUUM.",
