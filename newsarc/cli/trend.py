@@ -78,8 +78,8 @@ def trend(
       newsarc trend 创新联合体 --split source --top 5
       newsarc trend --compare 芯片 半导体
       newsarc trend 港股 --by week --format csv
-    Exit codes: 0 something matched, 1 nothing matched (the empty chart is still drawn),
-    2 bad query or option.
+    Exit codes: 0 something matched, 1 nothing matched (the empty chart is
+    still drawn), 2 bad query or option.
     """
     from newsarc.trends import trend as count_trend
 
