@@ -1,4 +1,5 @@
-"""newsarc benchmark harness: import, re-import, size, search vs rg/grep, list, show, export.
+"""newsarc benchmark harness: import, re-import, size, search vs rg/grep, list, show, export,
+trend.
 
 For each N it grows N posts from the real corpus (bench/generate.py, deterministic by seed),
 then measures whole processes side by side in one run, so ratios hold on a noisy machine:
@@ -41,6 +42,9 @@ TERMS = [
     ("5 chars", "创新联合体"),
     ("5 chars, none", "量子纠缠态"),
 ]
+
+#: a common two-character term for trend (targets at 1M posts: by month < 1 s, split < 1.5 s)
+TREND_TERM = "港股"
 
 
 def timed_peak(
@@ -169,6 +173,13 @@ def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
             }  # fmt: skip
         )
     row["search"] = searches
+    trend = [*newsarc, "trend", TREND_TERM, "--by", "month", "--format", "table"]
+    row["trend"] = {
+        "term": TREND_TERM,
+        "count_s": median_time([*newsarc, "search", TREND_TERM, "--count"], runs, env),
+        "month_s": median_time(trend, runs, env),
+        "split_s": median_time([*trend, "--split", "source"], runs, env),
+    }
     row["list_s"] = median_time([*newsarc, "list", "--limit", "50", "--format", "jsonl"], runs, env)
     row["show_s"] = median_time([*newsarc, "show", "1", "--format", "json"], runs, env)
     row["help_s"] = median_time([*newsarc, "--help"], runs, env)
@@ -236,6 +247,21 @@ def to_markdown(rows: list[dict]) -> str:
             f"{r['export_s']:.1f} | {r['export_peak_mb']} | {r.get('list_all_s', 0):.1f} | "
             f"{r.get('list_all_peak_mb', '–')} |"
         )
+    lines += [
+        "",
+        "Trend of a two-character term, whole process, chart drawn (`newsarc trend TERM --by month "
+        "--format table`, and with `--split source`), beside `search TERM --count`:",
+        "",
+        "| posts | term | search --count s | trend by month s | trend --split source s |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        t = r.get("trend")
+        if t:
+            lines.append(
+                f"| {r['n']:,} | {t['term']} | {t['count_s']:.3f} | {t['month_s']:.3f} | "
+                f"{t['split_s']:.3f} |"
+            )
     for r in rows:
         lines += [
             "",

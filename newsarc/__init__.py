@@ -28,6 +28,7 @@ _LAZY = {
     "Post": "models",
     "ParsedPost": "models",
     "Block": "models",
+    "trend": "trends",
 }
 
 __all__ = ["__version__", *_LAZY]

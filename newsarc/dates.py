@@ -121,17 +121,33 @@ def date_from_name(name: str, tz: dt.tzinfo = DEFAULT_TZ) -> dt.datetime | None:
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
+#: the local date-time format of ``posts.local_date`` and of naive ``--since``/``--until`` bounds
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-def period_bound(value: str, *, end: bool, tz: dt.tzinfo = DEFAULT_TZ) -> int:
-    """Epoch seconds for ``--since``/``--until``: ``2022``, ``2022-04``, ``2022-04-09`` or a full
-    date-time. ``end=True`` gives the first second after the period, so ``--until 2022-04``
-    includes all of April."""
+
+def local_datetime(iso: str | None) -> str | None:
+    """A stored ISO date's local date and time, ``YYYY-MM-DD HH:MM:SS``: the wall clock in the
+    post's own offset, as ``show`` and ``list`` display it (``posts.local_date`` in SQL)."""
+    return f"{iso[:10]} {iso[11:19]}" if iso else None
+
+
+def period_bound(value: str, *, end: bool) -> str | int:
+    """A ``--since``/``--until`` bound: ``2022``, ``2022-04``, ``2022-04-09`` or a date-time.
+
+    The rule (the same for filters, trends and display): a post's date is its local date and
+    time as written in its own offset. A bound without an offset is such a local date-time,
+    returned as ``YYYY-MM-DD HH:MM:SS``, so ``--since 2022-03-19`` selects the posts whose
+    local date is the 19th or later, wherever they were written. A bound with an explicit
+    offset or zone (``2022-04-09T06:22:44Z``) is an instant: epoch seconds, compared with each
+    post's instant. ``end=True`` gives the first moment after the period, so ``--until 2022-04``
+    includes all of April.
+    """
     text = value.strip()
     m = _PERIOD.match(text)
     if m:
         year, month, day = int(m.group(1)), m.group(2), m.group(3)
         try:
-            start = dt.datetime(year, int(month or 1), int(day or 1), tzinfo=tz)
+            start = dt.datetime(year, int(month or 1), int(day or 1))
             if end:
                 if day:
                     start += dt.timedelta(days=1)
@@ -141,13 +157,38 @@ def period_bound(value: str, *, end: bool, tz: dt.tzinfo = DEFAULT_TZ) -> int:
                     start = start.replace(year=year + 1)
         except (ValueError, OverflowError):  # no such day, or the end of year 9999
             raise UsageError(f"invalid date {value!r}") from None
-        return int(start.timestamp())
+        return start.strftime(LOCAL_FORMAT)
     try:
-        moment = parse_date(text, tz)
+        moment = parse_date(text, dt.UTC)
     except (ValueError, UsageError):
         moment = None
     if moment is None:
         raise UsageError(
             f"invalid date {value!r}: use YYYY, YYYY-MM, YYYY-MM-DD or a date and time"
         )
-    return int(moment.timestamp()) + (1 if end else 0)
+    if _has_offset(text):
+        return int(moment.timestamp()) + (1 if end else 0)
+    if end:
+        moment += dt.timedelta(seconds=1)
+    return moment.strftime(LOCAL_FORMAT)
+
+
+def _has_offset(text: str) -> bool:
+    m = _DATE.match(text)
+    return bool(m and m.group(10))
+
+
+def check_range(since: str | int | None, until: str | int | None) -> None:
+    """``UsageError`` when ``--since`` is after ``--until`` (the range would select nothing).
+    Bounds of different kinds (a local date-time and an instant) are compared as if the local
+    one were UTC, which only lets through ranges within a day of empty."""
+    if since is None or until is None:
+        return
+
+    def seconds(bound: str | int) -> int:
+        if isinstance(bound, int):
+            return bound
+        return int(dt.datetime.strptime(bound, LOCAL_FORMAT).replace(tzinfo=dt.UTC).timestamp())
+
+    if seconds(since) >= seconds(until):
+        raise UsageError("--since is after --until: the range selects nothing; swap them")

@@ -147,19 +147,58 @@ def m004_fidelity(conn: sqlite3.Connection) -> None:
         )
 
 
+#: a post's local date and time, ``YYYY-MM-DD HH:MM:SS``, as written in its own offset: the
+#: ``date`` column (ISO 8601 with offset) without the offset. What show/list display, what
+#: --since/--until compare with, what trends and stats count by.
+LOCAL_DATE_SQL = "substr(date, 1, 10) || ' ' || substr(date, 12, 8)"
+
+
+def m005_local_date(conn: sqlite3.Connection) -> None:
+    """``posts.local_date``, and the catalog index rebuilt to carry it: date filters and per-day
+    trend counts then read the narrow index, never the wide rows. A virtual generated column:
+    derived from ``date`` by SQLite itself, so no writer can let the two disagree and old
+    archives need no back-fill."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_xinfo(posts)")}
+    if "local_date" not in columns:
+        conn.execute(
+            f"ALTER TABLE posts ADD COLUMN local_date TEXT GENERATED ALWAYS AS ({LOCAL_DATE_SQL}) "
+            "VIRTUAL"
+        )
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_posts_local_date ON posts (local_date)")
+    extend_catalog(conn, "local_date")
+
+
+def extend_catalog(conn: sqlite3.Connection, column: str) -> None:
+    """Rebuild the catalog index with ``column`` added to the columns it has now, so that
+    migrations which each add a column to it (local_date, story…) can run in any order."""
+    held = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+    held = held or ["id", "date_utc", "category", "source"]
+    if column in held:
+        return
+    conn.execute(f"DROP INDEX IF EXISTS {CATALOG_INDEX}")
+    conn.execute(f"CREATE INDEX {CATALOG_INDEX} ON posts ({', '.join([*held, column])})")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
     m003_fts_hashsize,
     m004_fidelity,
+    m005_local_date,
 ]
 
 
 def apply(conn: sqlite3.Connection, version: int) -> None:
-    """Run the migrations after the first ``version`` (those already applied), recording each
-    one's name, and set ``user_version``. The caller holds the write transaction."""
+    """Run the migrations not yet applied (those after the first ``version`` in an archive that
+    recorded no names), recording each one's name, and set ``user_version``. The caller holds
+    the write transaction."""
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    for migration in MIGRATIONS[version:]:
+    # by recorded name, not only by count: migrations numbered on parallel branches may land
+    # out of order, and an archive that ran a later one must not run it again
+    done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+    for migration in MIGRATIONS[version:] if not done else MIGRATIONS:
+        if migration.__name__ in done:
+            continue
         migration(conn)
         conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (migration.__name__,))
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

@@ -112,13 +112,16 @@ class MatchPage(NamedTuple):
 
 @dataclass
 class Filters:
-    """Selection shared by list, search and export: category, tag, source and a date range."""
+    """Selection shared by list, search, export, stats and trend: category, tag, source and a
+    date range. A bound is a local date-time ``YYYY-MM-DD HH:MM:SS`` compared with each post's
+    ``local_date`` (its date as written, in its own offset), or epoch seconds (an instant, from
+    a bound given with an offset) compared with ``date_utc``; see ``dates.period_bound``."""
 
     category: str | None = None
     tag: str | None = None
     source: str | None = None
-    since: int | None = None  # epoch seconds, inclusive
-    until: int | None = None  # epoch seconds, exclusive
+    since: str | int | None = None  # inclusive
+    until: str | int | None = None  # exclusive
 
     def sql(self, alias: str = "posts") -> tuple[list[str], list[Any]]:
         """SQL conditions and parameters for these filters."""
@@ -133,12 +136,11 @@ class Filters:
         if self.tag is not None:
             where.append(f"{alias}.id IN (SELECT post_id FROM post_tags WHERE tag = ?)")
             params.append(db_text(self.tag))
-        if self.since is not None:
-            where.append(f"{alias}.date_utc >= ?")
-            params.append(self.since)
-        if self.until is not None:
-            where.append(f"{alias}.date_utc < ?")
-            params.append(self.until)
+        for bound, op in ((self.since, ">="), (self.until, "<")):
+            if bound is not None:
+                column = "date_utc" if isinstance(bound, int) else "local_date"
+                where.append(f"{alias}.{column} {op} ?")
+                params.append(bound)
         return where, params
 
 
@@ -433,7 +435,18 @@ def select(
 ) -> Selection:
     """The posts the filters select that match the FTS5 expression ``include`` (if given) and
     not ``exclude``, in ``sort`` order (``ValueError`` for an unknown one)."""
-    extra: list[str] = []
+    where, values = selection_where(filters, include, exclude)
+    return Selection(where=where, params=values, order=order_clause(sort))
+
+
+def selection_where(
+    filters: Filters | None, include: str | None = None, exclude: str | None = None,
+    conditions: Sequence[str] = (),
+) -> tuple[str, list[Any]]:  # fmt: skip
+    """``WHERE …`` on ``posts`` for the posts the filters select that match ``include`` (all
+    when None) and not ``exclude`` (and the parameterless ``conditions``): the selection of
+    export and ``stats QUERY``."""
+    extra: list[str] = list(conditions)
     params: list[Any] = []
     if include is not None:
         extra.append(_fts_condition("posts.id"))
@@ -441,8 +454,7 @@ def select(
     if exclude is not None:
         extra.append(_fts_condition("posts.id", negate=True))
         params.append(exclude)
-    where, values = where_clause(filters, extra, params)
-    return Selection(where=where, params=values, order=order_clause(sort))
+    return where_clause(filters, extra, params)
 
 
 # -- search ----------------------------------------------------------------------------------------
@@ -525,17 +537,22 @@ def match_page(
 # -- statistics ------------------------------------------------------------------------------------
 
 
-def _category_counts(store: Store, filters: Filters | None, limit: int) -> tuple[list[Count], int]:
-    """Posts per category, each of a post's categories counted (posts without one: None)."""
-    where, params = where_clause(filters, ["posts.id = post_categories.post_id"])
+def _category_counts(
+    store: Store, filters: Filters | None, limit: int, include: str | None, exclude: str | None
+) -> tuple[list[Count], int]:
+    """Posts per category, each of a post's categories counted (posts without one: None), of
+    the selection ``selection_where`` makes."""
+    where, params = selection_where(
+        filters, include, exclude, ["posts.id = post_categories.post_id"]
+    )
     rows = store.conn.execute(
         "SELECT category, count(*) AS n FROM post_categories "
         f"WHERE EXISTS (SELECT 1 FROM posts {where}) GROUP BY category",
         params,
     ).fetchall()
     distinct = len(rows)
-    none_where, none_params = where_clause(
-        filters, ["posts.id NOT IN (SELECT post_id FROM post_categories)"]
+    none_where, none_params = selection_where(
+        filters, include, exclude, ["posts.id NOT IN (SELECT post_id FROM post_categories)"]
     )
     uncategorised = count_posts(store, none_where, none_params)
     counts = [Count(*r) for r in rows]
@@ -565,10 +582,12 @@ class ArchiveStats:
 
 
 def archive_stats(
-    store: Store, filters: Filters | None = None, *, top: int | None = 10
-) -> ArchiveStats:
-    """Posts per category, source, tag and month, the date range and the archive's size."""
-    where, params = where_clause(filters)
+    store: Store, filters: Filters | None = None, *, top: int | None = 10,
+    include: str | None = None, exclude: str | None = None,
+) -> ArchiveStats:  # fmt: skip
+    """Posts per category, source, tag and month, the date range and the archive's size; of
+    the posts matching ``include`` and not ``exclude`` when given (``stats QUERY``)."""
+    where, params = selection_where(filters, include, exclude)
     conn = store.conn
     limit = -1 if top is None else top
 
@@ -583,9 +602,11 @@ def archive_stats(
         ).fetchone()[0]
         return [Count(*r) for r in rows], distinct
 
-    categories, n_categories = _category_counts(store, filters, limit)
+    categories, n_categories = _category_counts(store, filters, limit, include, exclude)
     sources, n_sources = counts("source")
-    tag_where, tag_params = where_clause(filters, ["posts.id = post_tags.post_id"])
+    tag_where, tag_params = selection_where(
+        filters, include, exclude, ["posts.id = post_tags.post_id"]
+    )
     tag_from = f"FROM post_tags WHERE EXISTS (SELECT 1 FROM posts {tag_where})"
     tags = conn.execute(
         f"SELECT tag, count(*) AS n {tag_from} GROUP BY tag ORDER BY n DESC, tag LIMIT ?",
@@ -622,6 +643,52 @@ def archive_stats(
         months=[Count(*r) for r in months],
         distinct={"categories": n_categories, "sources": n_sources, "tags": n_tags},
     )
+
+
+# -- trends ------------------------------------------------------------------------------------
+
+
+class DayCount(NamedTuple):
+    """How many selected posts one local day (and group) has. ``day`` is ``YYYY-MM-DD`` in each
+    post's own offset, None for undated posts; ``group`` is None unless the count is split (and
+    for posts without a value: no source, no tag)."""
+
+    day: str | None
+    group: str | None
+    posts: int
+
+
+#: what a trend can split by → (the group's column in the match set ``m``, a join on ``m``)
+TREND_SPLITS: dict[str | None, tuple[str, str]] = {
+    None: ("NULL", ""),
+    "source": ("m.source", ""),
+    "category": ("c.category", "LEFT JOIN post_categories c ON c.post_id = m.id"),
+    "tag": ("t.tag", "LEFT JOIN post_tags t ON t.post_id = m.id"),
+}
+
+
+def day_counts(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
+    split: str | None = None,
+) -> list[DayCount]:  # fmt: skip
+    """Posts matching ``include`` (all when None) and not ``exclude`` per local day (and group),
+    from exactly the match set search counts: each day's count is what ``search`` finds with
+    the same query and filters restricted to that day. Days in order, undated posts first."""
+    group, join = TREND_SPLITS[split]
+    # the match set carries what the outer query may group or count by, all from the catalog
+    # index; counting stories instead of posts is the one line of ``counted``
+    inner, params = _matches_sql(
+        include, exclude, filters or Filters(),
+        "p.id AS id, substr(p.local_date, 1, 10) AS day, p.source AS source, "
+        "p.category AS category",
+        uses_posts=True,
+    )  # fmt: skip
+    counted = "count(*)"
+    sql = (
+        f"SELECT m.day, {group} AS grp, {counted} FROM ({inner}) m {join} "
+        "GROUP BY m.day, grp ORDER BY m.day, grp"
+    )
+    return [DayCount(*row) for row in store.conn.execute(sql, params)]
 
 
 # -- SQL for Datasette (newsarc.web): run by Datasette on its own connections -------------------

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .models import Post
     from .queries import ArchiveStats
     from .search import SearchResult, Term
+    from .trends import Trend
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -355,6 +356,135 @@ def print_stats(stats: ArchiveStats, *, plain: bool = False, out: Console | None
         out.print()
         months: list[tuple[str | None, int]] = list(stats.months)
         out.print(_counts_table("months", months, None, plain=plain, width=out.width))
+
+
+# -- trend ----------------------------------------------------------------------------------------
+
+#: colours of a trend's series, in order (the rest as ``other`` is always dim)
+_SERIES_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "white")
+#: without colour, series are told apart by their character
+_SERIES_MARKS = "#=+*%@o~x"
+_PEAK, _PEAK_PLAIN = " ◆", " <"
+
+
+def _series_style(i: int, name: str | None, colourless: bool) -> tuple[str, str]:
+    """The character and style a series is drawn with."""
+    from .trends import OTHER
+
+    if colourless:
+        return _SERIES_MARKS[i % len(_SERIES_MARKS)], ""
+    style = "dim" if name and name.startswith(OTHER) else _SERIES_STYLES[i % len(_SERIES_STYLES)]
+    return "█", style
+
+
+def _stacked(counts: Sequence[int], scale: float, marks: Sequence[tuple[str, str]]) -> Text:
+    """One bar of segments, rounded on their running sum so the whole bar keeps its length."""
+    text = Text()
+    done = 0
+    for n, (mark, style) in zip(counts, marks, strict=True):
+        cells = round((done + n) * scale) - round(done * scale)
+        done += n
+        text.append(mark * cells, style=style)
+    return text
+
+
+def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None) -> None:
+    """``newsarc trend`` on a terminal: a bar per period with its count, the peak marked, and a
+    footer with the total and the range. A split is drawn stacked (one colour or, plain, one
+    character per group, named in a legend); compared queries side by side, a row each."""
+    from rich.cells import cell_len
+
+    out = out or console(plain=plain)
+    plain = plain or out.no_color
+    width = max(20, out.width)
+    names = [s.name for s in trend.series]
+    # without colour (plain, or piped), series are told apart by their characters
+    colourless = plain or out.color_system is None
+    marks = [_series_style(i, name, colourless) for i, name in enumerate(names)]
+    peak_mark = _PEAK_PLAIN if plain else _PEAK
+    label_width = max([len(p.label) for p in trend.periods] or [4])
+    side = trend.kind == "query"
+    totals = trend.period_totals()
+    if side:
+        values = [n for s in trend.series for n in s.counts]
+    else:
+        values = totals
+    largest = max(values, default=0)
+    count_width = max(1, len(f"{largest:,}"))
+    name_width = 0
+    if side:
+        name_width = min(12, max(cell_len(clean(n or "")) for n in names))
+    bar_width = max(4, width - label_width - count_width - name_width - 2 - (1 if side else 0))
+    bar_width -= cell_len(peak_mark)
+    scale = bar_width / largest if largest else 0.0
+
+    what = " ".join(trend.queries) if trend.kind != "query" else " vs ".join(trend.queries)
+    head = Text()
+    head.append_text(safe_text(what or "all posts", style="bold"))
+    head.append(f"  posts per {trend.by.value}", style="dim")
+    out.print(head, overflow="ellipsis", no_wrap=True)
+    if trend.kind is not None:
+        series_totals = {x.name: x.total for x in trend.series}
+        legend = Text()
+        for name, (mark, style) in zip(names, marks, strict=True):
+            legend.append(mark * 2, style=style)
+            legend.append(" ")
+            legend.append_text(safe_text(name if name is not None else "(none)"))
+            legend.append(f" {series_totals[name]:,}  ", style="dim")
+        legend.rstrip()
+        out.print(legend, overflow="fold")
+
+    def row(label: str, name: str | None, count: int, bar_text: Text, peak: bool) -> Text:
+        line = Text(label.ljust(label_width), style="green")
+        if side:
+            shown = clean(name or "")
+            while cell_len(shown) > name_width:
+                shown = shown[:-1]
+            line.append(" " + shown + " " * (name_width - cell_len(shown)))
+        line.append(" " + f"{count:,}".rjust(count_width) + " ", style="bold" if peak else "")
+        line.append_text(bar_text)
+        if peak:
+            line.append(peak_mark, style="bold red")
+        line.rstrip()
+        return line
+
+    for i, period in enumerate(trend.periods):
+        if side:
+            for j, series in enumerate(trend.series):
+                n = series.counts[i]
+                peak = n > 0 and n == max(series.counts)
+                label = period.label if j == 0 else ""
+                mark, style = marks[j]
+                if colourless:
+                    bar_text = Text(mark * max(1 if n else 0, round(n * scale)))
+                else:
+                    bar_text = Text(bar(n, largest, bar_width), style=style)
+                out.print(row(label, series.name, n, bar_text, peak), no_wrap=True, crop=True)
+        else:
+            n = totals[i]
+            peak = n > 0 and n == largest
+            if trend.kind == "group":
+                bar_text = _stacked([s.counts[i] for s in trend.series], scale, marks)
+            else:
+                bar_text = Text(bar(n, largest, bar_width, plain=plain), style=marks[0][1])
+            out.print(row(period.label, None, n, bar_text, peak), no_wrap=True, crop=True)
+
+    foot = Text(style="dim")
+    if not side:  # compared queries have their totals in the legend
+        foot.append(count_of(trend.total, "post") + (", " if trend.periods else ""))
+    if trend.periods:
+        first, last = trend.periods[0].start, trend.periods[-1].end
+        foot.append(f"{first.isoformat()} → {last.isoformat()}")
+    out.print(foot, overflow="fold")
+    if trend.undated:  # a line of its own: the footer stays whole at 40 columns
+        out.print(Text(f"{count_of(trend.undated, 'undated post')} not shown", style="yellow"))
+    if trend.empty:
+        message = Text("No posts match", style="yellow")
+        if what:
+            message.append(" ")
+            message.append_text(safe_text(what))
+        message.append(".")
+        console(sys.stderr, plain=plain).print(message)
 
 
 # -- import -------------------------------------------------------------------------------------

@@ -304,6 +304,15 @@ def compile_query(query: str) -> Compiled:
     return Compiled(_compile(node), None, terms)
 
 
+def match_expressions(query: str) -> tuple[str | None, str | None]:
+    """The FTS5 expressions ``(include, exclude)`` of a query, for the read queries that take
+    them (stats, trends); ``(None, None)``, every post, for an empty query."""
+    if not query.strip():
+        return None, None
+    compiled = compile_query(query)
+    return compiled.include, compiled.exclude
+
+
 def _positive_terms(node: Node, negated: bool = False) -> list[Term]:
     if isinstance(node, Term):
         return [] if negated else [node]

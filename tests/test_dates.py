@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from newsarc.dates import (
     DEFAULT_TZ,
+    check_range,
     date_from_name,
     format_date,
+    local_datetime,
     parse_date,
     parse_tz,
     period_bound,
@@ -251,32 +253,61 @@ def epoch(
 @pytest.mark.parametrize(
     ("value", "start", "end"),
     [
-        ("2022", epoch(2022, 1, 1), epoch(2023, 1, 1)),
-        ("2022-04", epoch(2022, 4, 1), epoch(2022, 5, 1)),
-        ("2022-4", epoch(2022, 4, 1), epoch(2022, 5, 1)),
-        ("2022-11", epoch(2022, 11, 1), epoch(2022, 12, 1)),
-        ("2022-12", epoch(2022, 12, 1), epoch(2023, 1, 1)),
-        ("2022-04-09", epoch(2022, 4, 9), epoch(2022, 4, 10)),
-        ("2022-04-30", epoch(2022, 4, 30), epoch(2022, 5, 1)),
-        ("2022-12-31", epoch(2022, 12, 31), epoch(2023, 1, 1)),
-        ("2024-02-29", epoch(2024, 2, 29), epoch(2024, 3, 1)),
-        (" 2022-04 ", epoch(2022, 4, 1), epoch(2022, 5, 1)),
-        ("2022-04-09 14:22:44", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
-        ("2022-04-09T06:22:44Z", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
+        ("2022", "2022-01-01 00:00:00", "2023-01-01 00:00:00"),
+        ("2022-04", "2022-04-01 00:00:00", "2022-05-01 00:00:00"),
+        ("2022-4", "2022-04-01 00:00:00", "2022-05-01 00:00:00"),
+        ("2022-11", "2022-11-01 00:00:00", "2022-12-01 00:00:00"),
+        ("2022-12", "2022-12-01 00:00:00", "2023-01-01 00:00:00"),
+        ("2022-04-09", "2022-04-09 00:00:00", "2022-04-10 00:00:00"),
+        ("2022-04-30", "2022-04-30 00:00:00", "2022-05-01 00:00:00"),
+        ("2022-12-31", "2022-12-31 00:00:00", "2023-01-01 00:00:00"),
+        ("2024-02-29", "2024-02-29 00:00:00", "2024-03-01 00:00:00"),
+        (" 2022-04 ", "2022-04-01 00:00:00", "2022-05-01 00:00:00"),
+        ("2022-04-09 14:22:44", "2022-04-09 14:22:44", "2022-04-09 14:22:45"),
+        ("2022-04-09 23:59:59", "2022-04-09 23:59:59", "2022-04-10 00:00:00"),
     ],
 )
-def test_period_bound(value, start, end):
+def test_period_bound_is_a_local_date_time(value, start, end):
+    # no offset given: the bound is compared with each post's date as written in its own offset
     assert period_bound(value, end=False) == start
     assert period_bound(value, end=True) == end
 
 
-def test_period_bound_tz():
-    assert period_bound("2022-04", end=False, tz=dt.UTC) == epoch(2022, 4, 1, tz=dt.UTC)
-    assert period_bound("2022", end=True, tz=SHANGHAI) == epoch(2023, 1, 1)
-    assert (
-        period_bound("2022-04", end=False, tz=dt.UTC) - period_bound("2022-04", end=False)
-        == 8 * 3600
+@pytest.mark.parametrize(
+    ("value", "start", "end"),
+    [
+        ("2022-04-09T06:22:44Z", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
+        ("2022-04-09 14:22:44 +08:00", epoch(2022, 4, 9, 14, 22, 44), epoch(2022, 4, 9, 14, 22, 45)),
+        ("2022-04-09 00:00 -05:00", epoch(2022, 4, 9, 5, 0, tz=dt.UTC), epoch(2022, 4, 9, 5, 0, 1, tz=dt.UTC)),
+    ],
+)  # fmt: skip
+def test_period_bound_with_an_offset_is_an_instant(value, start, end):
+    assert period_bound(value, end=False) == start
+    assert period_bound(value, end=True) == end
+
+
+def test_local_datetime_matches_the_stored_column():
+    assert local_datetime("2022-03-18T23:30:00+05:30") == "2022-03-18 23:30:00"
+    assert local_datetime(None) is None
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2022-05", "2022-04"), ("2022-04-09 12:00", "2022-04-09 11:00"),
+     ("2023", "2022-12-31 23:59:59 +00:00")],
+)  # fmt: skip
+def test_check_range_inverted(since, until):
+    with pytest.raises(UsageError, match="--since is after --until"):
+        check_range(period_bound(since, end=False), period_bound(until, end=True))
+
+
+def test_check_range_accepts_one_period_and_open_ends():
+    check_range(period_bound("2022-04", end=False), period_bound("2022-04", end=True))
+    check_range(
+        period_bound("2022-04-09 12:00", end=False), period_bound("2022-04-09 12:00", end=True)
     )
+    check_range(None, period_bound("2022", end=True))
+    check_range(period_bound("2022", end=False), None)
 
 
 @pytest.mark.parametrize(
@@ -293,12 +324,13 @@ def test_period_bound_invalid(value):
 
 @pytest.mark.parametrize("value", ["9999", "9999-12", "9999-12-31"])
 def test_period_bound_end_of_calendar(value):
-    assert period_bound(value, end=False) > 0
+    assert period_bound(value, end=False).startswith("9999-")
     with pytest.raises(UsageError):
         period_bound(value, end=True)
 
 
 @given(st.dates(min_value=dt.date(1971, 1, 1), max_value=dt.date(9998, 12, 30)))
-def test_period_bound_property_day_is_24_hours_in_fixed_offset(day):
+def test_period_bound_property_a_day_runs_to_the_next_local_midnight(day):
     text = day.isoformat()
-    assert period_bound(text, end=True) - period_bound(text, end=False) == 86400
+    assert period_bound(text, end=False) == f"{text} 00:00:00"
+    assert period_bound(text, end=True) == f"{(day + dt.timedelta(days=1)).isoformat()} 00:00:00"

@@ -15,7 +15,9 @@ from newsarc.store import Store
 def test_migrations_are_numbered_in_order():
     names = [m.__name__ for m in MIGRATIONS]
     assert all(re.fullmatch(r"m\d{3}_\w+", name) for name in names), names
-    assert [int(name[1:4]) for name in names] == list(range(1, len(MIGRATIONS) + 1))
+    numbers = [int(name[1:4]) for name in names]
+    # numbers are reserved per branch, so one may land before a lower one: unique, increasing
+    assert numbers == sorted(set(numbers)) and numbers[0] == 1, names
 
 
 def test_migrations_apply_creates_the_schema_and_records_every_name():
@@ -109,3 +111,55 @@ def test_migrations_m004_backfills_every_category(tmp_path: Path):
         assert count(store, "category:markets") == 1
         stats = archive_stats(store)
         assert {c.value: c.posts for c in stats.categories} == {"emnews": 2, "markets": 1, None: 1}
+
+
+def test_m005_gives_an_older_archive_local_dates(tmp_path: Path, monkeypatch):
+    db = tmp_path / "old.db"
+    before = [m for m in MIGRATIONS if m.__name__ < "m005"]
+    monkeypatch.setattr(migrations, "MIGRATIONS", before)
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.apply(conn, 0)
+    conn.execute(
+        "INSERT INTO posts (external_id, title, date, date_utc, tags, text, body, meta, raw, hash)"
+        " VALUES ('a', 't', '2022-03-18T23:30:00+05:30', 1647626400, '[]', '', '[]', '{}', '',"
+        " 'h'), ('b', 'u', NULL, NULL, '[]', '', '[]', '{}', '', 'h')"
+    )
+    conn.close()
+    monkeypatch.undo()
+    with Store.open(db) as store:
+        rows = store.conn.execute(
+            "SELECT external_id, local_date FROM posts ORDER BY id"
+        ).fetchall()
+        assert rows == [("a", "2022-03-18 23:30:00"), ("b", None)]
+        catalog = [r[2] for r in store.conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+        assert "local_date" in catalog
+        # a new post gets its local date from SQLite itself
+        store.conn.execute(
+            "INSERT INTO posts (external_id, title, date, tags, text, body, meta, raw, hash)"
+            " VALUES ('c', 'v', '2022-04-30T23:00:00-05:00', '[]', '', '[]', '{}', '', 'h')"
+        )
+        new = "SELECT local_date FROM posts WHERE external_id = 'c'"
+        assert store.conn.execute(new).fetchone()[0] == "2022-04-30 23:00:00"
+
+
+def test_migrations_apply_skips_recorded_names_whatever_their_order(tmp_path: Path):
+    # a migration numbered lower that lands after a higher one has run: only it runs
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.apply(conn, 0)
+    first = MIGRATIONS[1].__name__
+    conn.execute("DELETE FROM _migrations WHERE name = ?", (first,))
+    conn.execute(f"DROP INDEX {CATALOG_INDEX}")
+    migrations.apply(conn, len(MIGRATIONS) - 1)
+    applied = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+    assert applied == {m.__name__ for m in MIGRATIONS}
+    assert CATALOG_INDEX in {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
+
+
+def test_extend_catalog_keeps_what_the_index_holds():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.apply(conn, 0)
+    conn.execute("ALTER TABLE posts ADD COLUMN story INTEGER")
+    migrations.extend_catalog(conn, "story")
+    migrations.extend_catalog(conn, "story")  # twice: no change
+    columns = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+    assert columns == ["id", "date_utc", "category", "source", "local_date", "story"]

@@ -280,3 +280,60 @@ def test_console_soft_wraps_when_piped():
     console = render.console(stream)
     console.print(render.safe_text("x" * 300))
     assert stream.getvalue() == "x" * 300 + "\n"
+
+
+# -- trend chart ----------------------------------------------------------------------------------
+
+
+def make_trend(kind: str | None, names: list[str | None], counts: list[list[int]]):
+    import datetime as dt
+
+    from newsarc.trends import By, Series, Trend, period_of
+
+    spans = [period_of(dt.date(2022, m, 1), By.month) for m in range(1, len(counts[0]) + 1)]
+    series = [Series(n, c) for n, c in zip(names, counts, strict=True)]
+    total = sum(sum(c) for c in counts)
+    return Trend(By.month, spans, series, kind, 0, total, ["芯片"])
+
+
+@pytest.mark.parametrize("width", [80, 40])
+@pytest.mark.parametrize(
+    ("kind", "names", "counts"),
+    [
+        (None, [None], [[3, 0, 12345, 7]]),
+        (
+            "group",
+            ["上海证券报" * 4, "[bold]x", "other"],
+            [[1, 2, 3, 4], [0, 5, 0, 1], [9, 9, 9, 9]],
+        ),
+        ("query", ["芯片", "半导体" * 6], [[10, 0, 5, 1], [2, 2, 2, 30]]),
+    ],
+)
+def test_print_trend_fits_the_width(width, kind, names, counts):
+    out = screen(width)
+    render.print_trend(make_trend(kind, names, counts), out=out)
+    lines = SGR.sub("", output(out)).splitlines()
+    assert all(cell_len(line) <= width for line in lines), lines
+    rows = [line for line in lines if re.match(r"2022-\d\d ", line)]
+    assert len(rows) == 4
+    assert "[bold]x" in output(out) or "[bold]x" not in names
+
+
+def test_print_trend_colours_stacked_segments_and_marks_the_peak():
+    out = screen(60)
+    render.print_trend(make_trend("group", ["甲", "乙"], [[1, 4], [1, 0]]), out=out)
+    text = output(out)
+    assert "\x1b[36m" in text and "\x1b[35m" in text  # one colour per group
+    lines = SGR.sub("", text).splitlines()
+    peak = [line for line in lines if line.endswith("◆")]
+    assert len(peak) == 1 and peak[0].startswith("2022-02 4")
+    first = next(line for line in lines if line.startswith("2022-01"))
+    assert first.count("█") * 2 == peak[0].count("█")  # 2 of 4: half the bar
+
+
+def test_print_trend_plain_without_colour_has_ascii_series():
+    out = screen(60, color=False)
+    render.print_trend(make_trend("query", ["芯片", "港股"], [[1, 4], [2, 0]]), out=out, plain=True)
+    text = output(out)
+    assert not SGR.search(text) and "█" not in text
+    assert "## 芯片 5  == 港股 2" in text

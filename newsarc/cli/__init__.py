@@ -43,6 +43,7 @@ COMMANDS = {
     "show": Command("show", "Show posts in full."),
     "export": Command("export", "Export posts to stdout or --out."),
     "stats": Command("stats", "Show statistics."),
+    "trend": Command("trend", "Count matching posts per period, as a bar chart or records."),
     "serve": Command(
         "serve", "Browse and search the archive in a web browser (Datasette, read-only)."
     ),

@@ -86,18 +86,16 @@ def filters(
     category: str | None, tag: str | None, source: str | None,
     since: str | None, until: str | None,
 ) -> Filters:  # fmt: skip
-    """The selection options as ``Filters`` (``--since``/``--until`` as epoch bounds)."""
-    from newsarc.dates import period_bound
+    """The selection options as ``Filters``. ``--since``/``--until`` without an offset are local
+    dates as written in each post (``dates.period_bound``); ``UsageError`` when the range is
+    inverted."""
+    from newsarc.dates import check_range, period_bound
     from newsarc.queries import Filters
 
-    zone = time_zone(None)
-    return Filters(
-        category=category,
-        tag=tag,
-        source=source,
-        since=period_bound(since, end=False, tz=zone) if since else None,
-        until=period_bound(until, end=True, tz=zone) if until else None,
-    )
+    start = period_bound(since, end=False) if since else None
+    end = period_bound(until, end=True) if until else None
+    check_range(start, end)
+    return Filters(category=category, tag=tag, source=source, since=start, until=end)
 
 
 def nothing_found(offset: int, total: int) -> str:

@@ -16,6 +16,13 @@ from .options import CategoryOpt, PlainOpt, SinceOpt, SourceOpt, TagOpt, UntilOp
 
 def stats(
     ctx: typer.Context,
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Only posts matching this query (search's language); all posts without one.",
+            show_default=False,
+        ),
+    ] = None,
     category: CategoryOpt = None,
     tag: TagOpt = None,
     source: SourceOpt = None,
@@ -40,22 +47,25 @@ def stats(
     """Show statistics.
 
     Posts per category, source, tag and month, the date range and the archive size; bar charts
-    on a terminal.
+    on a terminal. With a QUERY, of the posts matching it.
 
     \b
     Examples:
       newsarc stats
       newsarc stats --since 2022 --top 0 --format json
+      newsarc stats 创新联合体 --top 5
     Exit codes: 0 posts counted, 1 no posts (the counts are still printed), 2 bad option.
     """
     from newsarc.queries import archive_stats
+    from newsarc.search import match_expressions
     from newsarc.stats import stats_document, stats_rows
 
     if fmt is Format.ids:
         raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
     selection = options.filters(category, tag, source, since, until)
+    include, exclude = match_expressions(" ".join(query or []))
     with options.open_store(ctx, readonly=True) as store:
-        result = archive_stats(store, selection, top=top or None)
+        result = archive_stats(store, selection, top=top or None, include=include, exclude=exclude)
     people = options.for_people(fmt)
     if people:
         from newsarc import render

@@ -100,7 +100,7 @@ def _has_archive_tables(path: str) -> bool:
 def request_filters(args: Any, names: dict[str, str]) -> Filters:
     """``Filters`` from request arguments; ``names`` maps each filter to its argument name.
     A bad date raises ``UsageError`` with the CLI's message."""
-    from newsarc.dates import period_bound
+    from newsarc.dates import check_range, period_bound
 
     def value(name: str) -> str | None:
         key = names.get(name)
@@ -108,13 +108,13 @@ def request_filters(args: Any, names: dict[str, str]) -> Filters:
         return text or None
 
     since, until = value("since"), value("until")
+    start = period_bound(since, end=False) if since else None
+    end = period_bound(until, end=True) if until else None
+    check_range(start, end)
     return Filters(
-        category=value("category"),
-        tag=value("tag"),
-        source=value("source"),
-        since=period_bound(since, end=False) if since else None,
-        until=period_bound(until, end=True) if until else None,
-    )
+        category=value("category"), tag=value("tag"), source=value("source"),
+        since=start, until=end,
+    )  # fmt: skip
 
 
 def _named(sql: str, params: list[Any], prefix: str) -> tuple[str, dict[str, Any]]:
