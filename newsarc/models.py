@@ -115,6 +115,8 @@ class Post:
     blocks: list[Block] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     raw: str | None = None
+    #: the id of the earliest post of its story (its own id when it has no copies)
+    story: int | None = None
 
     def to_record(self, with_text: bool = True) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -127,6 +129,7 @@ class Post:
             "source": self.source,
             "url": self.url,
             "summary": self.summary,
+            "story": self.story if self.story is not None else self.id,
         }
         if with_text:
             record["text"] = self.text

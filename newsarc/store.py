@@ -493,31 +493,19 @@ class Store:
         made again from ``text`` without them. ``post_id`` is None for a post not stored yet
         (it will get the highest id). ``learn`` records its paragraphs' contexts."""
         from . import stories
+        from .queries import learnt_paragraphs, story_candidates
 
         conn = self.conn
         threshold = self.story_threshold() if threshold is None else threshold
         if sig.contexts:
-            keys = [k for k, _ in sig.contexts]
-            learnt = {
-                r[0]
-                for r in conn.execute(
-                    f"SELECT key FROM story_paragraph WHERE key IN ({', '.join('?' * len(keys))})"
-                    " GROUP BY key HAVING count(*) >= ?",
-                    [*keys, stories.BOILERPLATE_CONTEXTS],
-                )
-            }
+            learnt = learnt_paragraphs(self, [k for k, _ in sig.contexts])
             if learnt:
                 sig = stories.signature(text, skip=learnt)
             if learn:
                 self._learn_paragraphs(sig)
         if sig.empty:
             return StoryPlan(sig, None, None)
-        keys = sig.band_keys()
-        rows = conn.execute(
-            "SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM story_band "
-            f"WHERE key IN ({', '.join('?' * len(keys))}) LIMIT {MAX_CANDIDATES}) AND post != ?",
-            [*keys, -1 if post_id is None else post_id],
-        ).fetchall()
+        rows = story_candidates(self, sig.band_keys(), post_id)
         match = stories.best_match(
             ((p, stories.Signature.from_bytes(b)) for p, b in rows), sig, threshold
         )
@@ -668,8 +656,6 @@ class Store:
 
 # -- stories ------------------------------------------------------------------------------------
 
-#: candidate posts scored for a new post at most (posts sharing one of its band keys)
-MAX_CANDIDATES = 500
 #: posts whose text a story rebuild reads at a time
 _STORY_BATCH = 1000
 

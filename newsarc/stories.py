@@ -54,9 +54,9 @@ keys (one-permutation hashing: the hash range is cut into ``BANDS × ROWS`` bins
 the minima of ``ROWS`` bins). Posts with a key in common are candidates: the store indexes the
 keys, so finding candidates is an index lookup. Two posts of Jaccard similarity ``J`` share at
 least one of the 8 keys with probability ≈ ``1 - (1 - J²)⁸``: 0.75 at J = 0.4, 0.90 at 0.5,
-0.97 at 0.6, 0.28 at 0.2 (those are then scored and mostly rejected). Two rows per band, not one, so that
-a common shingle (``亿美元``) that happens to hash low does not make a key shared by every post
-containing it.
+0.97 at 0.6, 0.28 at 0.2 (those are then scored and mostly rejected). Two rows per band, not
+one, so that a common shingle (``亿美元``) that happens to hash low does not make a key shared
+by every post containing it.
 
 Grouping
 --------
@@ -208,9 +208,7 @@ class Signature:
     def to_bytes(self) -> bytes:
         """Storage form: a 9-byte header (version and counts), the sketch, the numbers, then
         the parts."""
-        head = _HEAD.pack(
-            VERSION, len(self.sketch), len(self.numbers), len(self.parts), self.size
-        )
+        head = _HEAD.pack(VERSION, len(self.sketch), len(self.numbers), len(self.parts), self.size)
         keys = array("q", [key for key, _ in self.parts])
         return b"".join(
             (
