@@ -720,6 +720,7 @@ def post_row(
         "source_mtime_ns": mtime_ns,
         "imported_at": now,
         "updated_at": now,
+        "story": None,  # its own story until the importer places it (``Store.plan_story``)
     }
 
 
