@@ -506,9 +506,7 @@ class Store:
         if sig.empty:
             return StoryPlan(sig, None, None)
         rows = story_candidates(self, sig.band_keys(), post_id)
-        match = stories.best_match(
-            ((p, stories.Signature.from_bytes(b)) for p, b in rows), sig, threshold
-        )
+        match = stories.best_match(stories.plausible(rows, sig, threshold), sig, threshold)
         if match is None:
             return StoryPlan(sig, None, None)
         rep, rep_date = conn.execute(

@@ -82,7 +82,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .errors import UsageError
@@ -197,12 +197,17 @@ class Signature:
 
     def band_keys(self) -> list[int]:
         """Signed 32-bit keys, one per band with at least one filled bin: SQLite stores them
-        in 4 bytes (a chance collision only adds a candidate, which is then scored)."""
-        keys = []
+        in 4 bytes (a chance collision only adds a candidate, which is then scored). Computed
+        once per signature (import looks them up, then stores them)."""
+        cached = self.__dict__.get("_band_keys")
+        if cached is not None:
+            return cached
+        keys: list[int] = []
         for band in range(BANDS):
             rows = self.bins[band * ROWS : (band + 1) * ROWS]
             if any(rows):
                 keys.append((hash((band, *rows)) & 0xFFFFFFFF) - 0x80000000)
+        self.__dict__["_band_keys"] = keys  # frozen, but a cache is no change of value
         return keys
 
     def to_bytes(self) -> bytes:
@@ -226,23 +231,21 @@ class Signature:
         if version != VERSION:
             raise ValueError(f"story signature version {version}, expected {VERSION}")
         at = _HEAD.size
-
-        def take(code: str, n: int) -> array[int]:
-            nonlocal at
-            out = array(code, data[at : at + n * array(code).itemsize])
-            at += n * out.itemsize
-            return out
-
-        sketch = take("i", n_sketch)
-        numbers = take("I", n_numbers)
-        keys = take("q", n_parts)
-        sizes = take("I", n_parts)
+        # struct straight to tuples: this runs for every candidate of every imported post
+        sketch = struct.unpack_from(f"<{n_sketch}i", data, at)
+        at += 4 * n_sketch
+        numbers = struct.unpack_from(f"<{n_numbers}I", data, at)
+        at += 4 * n_numbers
+        keys = struct.unpack_from(f"<{n_parts}q", data, at)
+        sizes = struct.unpack_from(f"<{n_parts}I", data, at + 8 * n_parts)
         return cls(
-            sketch=tuple(sketch),
-            size=size,
-            numbers=tuple(numbers),
-            parts=tuple(zip(keys, sizes, strict=True)),
+            sketch=sketch, size=size, numbers=numbers, parts=tuple(zip(keys, sizes, strict=True))
         )
+
+    @staticmethod
+    def size_of(data: bytes) -> int:
+        """The number of distinct shingles of a stored signature, without reading the rest."""
+        return _HEAD.unpack_from(data)[4]
 
 
 #: version, sketch length, numbers, paragraphs (at most 65,535 kept), distinct shingles
@@ -333,9 +336,11 @@ def jaccard(a: Signature, b: Signature) -> float:
     present in both sketches (exact when both texts have at most ``SKETCH`` shingles)."""
     if a.empty or b.empty:
         return 0.0
-    union = sorted(set(a.sketch) | set(b.sketch))[:SKETCH]
-    both = set(a.sketch) & set(b.sketch)
-    return sum(1 for v in union if v in both) / len(union)
+    both = set(a.sketch).intersection(b.sketch)
+    if not both:
+        return 0.0
+    union = sorted(both.union(a.sketch, b.sketch))[:SKETCH]
+    return len(both.intersection(union)) / len(union)
 
 
 def text_similarity(a: Signature, b: Signature) -> float:
@@ -383,6 +388,18 @@ class Match:
 
     post: int
     similarity: Similarity
+
+
+def plausible(
+    stored: Iterable[tuple[int, bytes]], sig: Signature, threshold: float
+) -> Iterator[tuple[int, Signature]]:
+    """The stored candidates (post, ``to_bytes``) that can score ``threshold`` against ``sig``:
+    the score is at most the Jaccard similarity, which is at most the ratio of the two shingle
+    counts, so a much shorter or longer text is left out before its signature is read."""
+    for post, data in stored:
+        size = Signature.size_of(data)
+        if min(size, sig.size) >= threshold * max(size, sig.size):
+            yield post, Signature.from_bytes(data)
 
 
 def best_match(
