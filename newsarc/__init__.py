@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+#: the one place the version is written: pyproject.toml reads it (setuptools dynamic version)
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -10,7 +10,10 @@ import enum
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .models import Post
 
 
 class Format(str, enum.Enum):
@@ -44,6 +47,33 @@ class ShowFormat(enum.StrEnum):
     json = "json"
     markdown = "markdown"
     raw = "raw"
+
+
+class Sort(enum.StrEnum):
+    """``--sort`` of list and export (``-`` reverses; undated posts come last either way)."""
+
+    date = "date"
+    newest = "-date"
+    by_title = "title"  # not ``title``: that would hide str.title
+    by_title_desc = "-title"
+    id = "id"
+    id_desc = "-id"
+
+
+class SearchSort(enum.StrEnum):
+    """``--sort`` of search: by relevance, or by date."""
+
+    rank = "rank"
+    newest = "-date"
+    date = "date"
+
+
+def post_line(post: Post, *more: str) -> str:
+    """A post as the plain line that list and search print when piped without --format: id,
+    date, source (else category), title, then ``more`` cells (search's snippet), separated by
+    tabs. Tabs and line breaks inside a cell become spaces, so one post is always one line."""
+    cells = [str(post.id), post.date or "", post.source or post.category or "", post.title, *more]
+    return "\t".join(c.replace("\t", " ").replace("\n", " ") for c in cells) + "\n"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

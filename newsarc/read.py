@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import codecs
 import functools
+import hashlib
 import itertools
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +103,30 @@ def read_file(path: Path) -> tuple[bytes, Decoded]:
     finally:
         os.close(fd)
     return data, decode(data, str(path))
+
+
+def encode(text: str, encoding: str | None, sha256: str) -> bytes:
+    """The inverse of ``decode``: the bytes of the file that ``text`` was read from, given the
+    encoding it was read in and the SHA-256 (hex) of the original bytes. Each encoding the file
+    may have had is tried and checked against the hash; when none reproduces it (the stored text
+    was changed, or an encoder is not its decoder's inverse), the text is returned as UTF-8."""
+    for data in _encodings_of(text, encoding or "utf-8"):
+        if hashlib.sha256(data).hexdigest() == sha256:
+            return data
+    return text.encode("utf-8")
+
+
+def _encodings_of(text: str, encoding: str) -> Iterator[bytes]:
+    """The bytes ``text`` may have had in its file, most likely first: in ``encoding``, or for a
+    UTF-16/32 file with a byte-order mark, in either byte order (Python writes the machine's)."""
+    candidates = [(text, encoding), (text, "utf-8-sig"), (text, "utf-8")]
+    if encoding in ("utf-16", "utf-32"):
+        candidates += [("\ufeff" + text, f"{encoding}-{order}") for order in ("be", "le")]
+    for candidate, codec in candidates:
+        try:
+            yield candidate.encode(codec)
+        except (LookupError, UnicodeError):
+            continue
 
 
 def looks_like_post(text: str) -> bool:

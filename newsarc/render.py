@@ -24,8 +24,8 @@ from .output import clean
 if TYPE_CHECKING:
     from .ingest import ImportResult
     from .models import Post
+    from .queries import ArchiveStats
     from .search import SearchResult, Term
-    from .store import ArchiveStats
 
 HIGHLIGHT = "bold black on yellow"
 

@@ -28,14 +28,7 @@ from .migrations import INDEX_VERSION, MIGRATIONS
 from .models import body_skeleton, count_of
 
 if TYPE_CHECKING:
-    from .models import ParsedPost, Post
-    from .queries import ArchiveStats as ArchiveStats  # TEMP re-export for cli; removed at merge
-    from .queries import Filters as Filters  # TEMP re-export for cli; removed at merge
-    from .queries import archive_stats as archive_stats  # TEMP re-export for cli; removed at merge
-    from .queries import iter_list as iter_list  # TEMP re-export for cli; removed at merge
-    from .queries import list_posts as list_posts  # TEMP re-export for cli; removed at merge
-    from .queries import order_clause as order_clause  # TEMP re-export for cli; removed at merge
-    from .queries import raw_source as raw_source  # TEMP re-export for cli; removed at merge
+    from .models import ParsedPost
     from .stories import Signature
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
@@ -637,20 +630,6 @@ class Store:
             )
         return total
 
-    # TEMP re-export for cli; removed at merge (reads are functions in ``queries`` now)
-    def resolve(self, ref: str) -> int | None:
-        from .queries import resolve
-
-        return resolve(self, ref)
-
-    # TEMP re-export for cli; removed at merge
-    def posts_by_ids(
-        self, ids: Sequence[int], *, text: bool = True, full: bool = False
-    ) -> list[Post]:
-        from .queries import posts_by_ids
-
-        return posts_by_ids(self, ids, text=text, full=full)
-
 
 # -- stories ------------------------------------------------------------------------------------
 
@@ -720,19 +699,3 @@ def post_row(
         "updated_at": now,
         "story": None,  # its own story until the importer places it (``Store.plan_story``)
     }
-
-
-#: TEMP re-export for cli; removed at merge: names the CLI and render imported from here before
-#: reads moved to ``queries`` (looked up lazily: ``queries`` imports this module)
-_MOVED_TO_QUERIES = {
-    "ArchiveStats", "Filters", "archive_stats", "iter_list", "list_posts", "order_clause",
-    "raw_source",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:  # TEMP re-export for cli; removed at merge
-    if name in _MOVED_TO_QUERIES:
-        from . import queries
-
-        return getattr(queries, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

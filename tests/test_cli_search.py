@@ -57,11 +57,11 @@ def test_cli_import_missing_path_exit_2(runner: CliRunner, tmp_path: Path):
     assert result.stderr.strip() == f"newsarc: error: {tmp_path / 'nope'}: no such file or folder"
 
 
-def test_cli_import_failure_exit_1_names_file(runner: CliRunner, tmp_path: Path):
+def test_cli_import_failure_exit_4_names_file(runner: CliRunner, tmp_path: Path):
     bad = tmp_path / "bad.md"
     bad.write_text("---\ntitle: never closed\n", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("no front matter", encoding="utf-8")
-    result = run(runner, "import", str(tmp_path), code=1)
+    result = run(runner, "import", str(tmp_path), code=4)
     assert f"{bad}: front matter is not closed" in result.stderr
     assert "Traceback" not in result.stderr
     assert "skipped: 1 no front matter" in result.stderr
@@ -73,12 +73,12 @@ def test_cli_import_quiet_prints_only_the_failures(runner: CliRunner, tmp_path: 
         path.write_text("---\ntitle: never closed\n", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("no front matter", encoding="utf-8")
     shutil.copy(EXAMPLES / "2021-12-08-202112082206672930.md", tmp_path)
-    result = run(runner, "import", "-q", str(tmp_path), code=1)
+    result = run(runner, "import", "-q", str(tmp_path), code=4)
     lines = result.stderr.splitlines()
     assert result.stdout == "" and len(lines) == 11, lines  # 10 failures and "… and 2 more …"
     assert all(line.endswith("front matter is not closed by a '---' line") for line in lines[:10])
     assert lines[10] == "… and 2 more failures (--verbose lists them)"
-    every = run(runner, "import", "-q", "-v", str(tmp_path), code=1).stderr.splitlines()
+    every = run(runner, "import", "-q", "-v", str(tmp_path), code=4).stderr.splitlines()
     assert sorted(line.split(":")[0] for line in every) == sorted(map(str, bad))
 
 
@@ -196,9 +196,9 @@ def test_cli_search_offset_past_the_end_is_nothing_found(
     assert piped.stdout == "" and f"(of {total})" in piped.stderr
     last = run(runner, "search", "港股", "--offset", str(total - 1), "-f", "ids").stdout.split()
     assert len(last) == 1
-    from newsarc import cli
+    from newsarc.cli import options as cli_options
 
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("COLUMNS", "120")
     shown = run(runner, "--plain", "search", "港股", "--offset", "100", code=1).stdout
     assert f"No posts after the first 100 (of {total} matching '港股')." in shown
@@ -225,9 +225,9 @@ def test_cli_search_missing_archive_exit_2(runner: CliRunner, tmp_path: Path):
 
 
 def test_cli_search_terminal_output_highlights(runner: CliRunner, imported, monkeypatch):
-    from newsarc import cli
+    from newsarc.cli import options as cli_options
 
-    monkeypatch.setattr(cli, "_is_tty", lambda stream=None: True)
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     out = run(runner, "search", "國資委").stdout
     assert "post matches" in out or "posts match" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import hashlib
 import os
 import random
 import re
@@ -390,3 +391,42 @@ def test_decoded_is_frozen() -> None:
     decoded = decode(b"---\n")
     with pytest.raises(dataclasses.FrozenInstanceError):
         decoded.text = "x"  # type: ignore[misc]
+
+
+# -- encode: the inverse of decode (show -f raw) --------------------------------------------------
+
+POST = "---\r\ntitle: 编码测试 ÅÉ\r\ndate: 2022-01-01\r\n---\r\n\r\n中文正文，繁體字。\r\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        POST.encode("utf-8"),
+        codecs.BOM_UTF8 + POST.encode("utf-8"),
+        POST.encode("utf-16"),  # the machine's byte order, with its mark
+        codecs.BOM_UTF16_BE + POST.encode("utf-16-be"),
+        codecs.BOM_UTF16_LE + POST.encode("utf-16-le"),
+        codecs.BOM_UTF32_BE + POST.encode("utf-32-be"),
+        codecs.BOM_UTF32_LE + POST.encode("utf-32-le"),
+        POST.encode("utf-16-le"),  # no mark: recognised by its NULs
+        POST.encode("utf-16-be"),
+        POST.replace("ÅÉ", "").encode("gb18030"),
+        POST.replace("ÅÉ", "")
+        .replace("编码测试", "編碼測試")
+        .replace("中文正文", "中文")
+        .encode("big5"),
+    ],
+)
+def test_encode_gives_back_the_bytes_decode_read(data: bytes) -> None:
+    decoded = decode(data)
+    digest = hashlib.sha256(data).hexdigest()
+    assert read.encode(decoded.text, decoded.encoding, digest) == data
+
+
+def test_encode_falls_back_to_utf8_when_no_encoding_reproduces_the_hash() -> None:
+    """A stored text that no longer matches its file's hash (or an unknown codec) is written as
+    UTF-8 rather than guessed at."""
+    assert read.encode("中文", "gb18030", "0" * 64) == "中文".encode()
+    assert read.encode("中文", "no-such-codec", "0" * 64) == "中文".encode()
+    data = "中文".encode("gb18030")
+    assert read.encode("中文", None, hashlib.sha256(data).hexdigest()) == "中文".encode()

@@ -81,7 +81,7 @@ def test_cli_maintenance(tmp_path: Path):
     with Store.open(Path(db)) as store:
         store.conn.execute("DELETE FROM files")
     broken = runner.invoke(app, ["--db", db, "maintenance", "--check"])
-    assert broken.exit_code == 1 and "without a recorded file" in broken.stderr
+    assert broken.exit_code == 4 and "without a recorded file" in broken.stderr
     missing = runner.invoke(app, ["--db", str(tmp_path / "none.db"), "maintenance"])
     assert missing.exit_code == 2
 

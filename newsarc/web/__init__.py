@@ -37,8 +37,9 @@ from markupsafe import Markup, escape
 from newsarc import export
 from newsarc.errors import NewsarcError, StoreError
 from newsarc.models import Post
+from newsarc.queries import Filters, posts_by_ids
 from newsarc.search import SearchResult, Term, compile_query, find_spans, search
-from newsarc.store import Filters, Store
+from newsarc.store import Store
 
 #: results per page of the search page
 PAGE_SIZE = 20
@@ -410,7 +411,7 @@ async def post_page(datasette: Any, request: Any) -> Response:
 
     def run(conn: sqlite3.Connection) -> tuple[Post | None, list[Section]]:
         store = Store(conn, Path(db.path))
-        posts = store.posts_by_ids([post_id], full=True)
+        posts = posts_by_ids(store, [post_id], full=True)
         if not posts:
             return None, []
         extra = [fn(store, posts[0]) for fn in POST_SECTIONS]

@@ -1,4 +1,4 @@
-"""Draft of the ``serve`` command, for the lead to move into the CLI package (``newsarc/cli/``).
+"""``newsarc serve``: the archive in a web browser through Datasette and newsarc's plugin.
 
 It only declares options and delegates to ``newsarc.web.serve``; the root group's ``--db`` and
 error translation apply as for every command.
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import UsageError
+from newsarc.errors import UsageError
 
 
 def serve(
@@ -33,7 +33,7 @@ def serve(
       then http://127.0.0.1:8001/-/newsarc/archive?q=创新联合体
     """
     try:
-        from . import web
+        from newsarc import web
     except ImportError as exc:
         raise UsageError(
             f"serve needs Datasette ({exc.name} is missing): pip install 'newsarc[web]'"

@@ -1,0 +1,220 @@
+"""The command line: Typer only. Each command parses options, calls the library, and prints.
+
+This module is the root group: the global options, the table of commands, and the translation
+of every error into one stderr line and an exit status (``NewsarcGroup.invoke``, the one place).
+Commands live one per module and are imported and built only when invoked: ``newsarc search``
+never loads the code (or the imports) of ``import`` or ``export``, and ``newsarc --help`` lists
+them from ``COMMANDS`` without loading any. Rich (``render``) is imported lazily, only when
+output goes to a person.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from newsarc import __version__
+from newsarc.errors import ExitStatus, NewsarcError, NotFoundError
+
+
+class Command(NamedTuple):
+    """A command in the table: the module (in ``newsarc.cli``) that defines it as a function of
+    the same name, and its one-line help (the first line of that function's docstring; a test
+    keeps them equal)."""
+
+    module: str
+    help: str
+
+
+#: every command, in the order ``newsarc --help`` lists them
+COMMANDS = {
+    "import": Command(
+        "import_", "Import posts: every file with YAML front matter, whatever its extension."
+    ),
+    "search": Command("search", "Search posts."),
+    "list": Command("list_", "List posts, newest first."),
+    "show": Command("show", "Show posts in full."),
+    "export": Command("export", "Export posts to stdout or --out."),
+    "stats": Command("stats", "Show statistics."),
+    "serve": Command(
+        "serve", "Browse and search the archive in a web browser (Datasette, read-only)."
+    ),
+    "maintenance": Command(
+        "maintenance",
+        "Check and compact the archive: integrity checks, full-text index merge, VACUUM.",
+    ),
+}
+
+TRACEBACK_ENV = "NEWSARC_TRACEBACK"
+
+
+def build_command(name: str) -> click.Command:
+    """Import the module of command ``name`` and build its click command (Typer's work)."""
+    entry = COMMANDS[name]
+    module = importlib.import_module(f"{__name__}.{entry.module}")
+    function = getattr(module, entry.module)
+    sub = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    sub.command(name)(function)
+    return typer.main.get_command(sub)
+
+
+class NewsarcGroup(TyperGroup):
+    """The root group: loads a command only when it is invoked, and translates newsarc's errors
+    (and SQLite's, click's usage errors, Ctrl-C and bugs) into one line and an exit status."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return build_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``newsarc --help``, from the table: building every command
+        (and importing its module) only to print one line each would cost most of the start-up
+        that lazy loading saves."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.utils.make_default_short_help(entry.help, limit))
+            for name, entry in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # the options before the command: `newsarc --bogus`
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            _usage_error(exc)
+            raise  # not reached
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.UsageError as exc:  # a command's options: `newsarc list --limit x`
+            _usage_error(exc)
+        except click.ClickException:
+            raise
+        except NotFoundError as exc:  # an answer, not an error: `newsarc: no posts match`
+            _fail(f"newsarc: {exc}", exc.exit_status)
+        except NewsarcError as exc:
+            _fail(f"newsarc: error: {exc}", exc.exit_status)
+        except BrokenPipeError:
+            # the reader went away (`newsarc export | head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(ExitStatus.OK) from None
+        except KeyboardInterrupt:
+            _fail("newsarc: error: interrupted", ExitStatus.INTERRUPTED)
+        except Exception as exc:
+            # only a module that was imported can have raised its error: checking this way keeps
+            # sqlite3 off the start-up path of `--version` and `--help`
+            sqlite3 = sys.modules.get("sqlite3")
+            if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+                from newsarc.store import describe_error
+
+                _fail(f"newsarc: error: {describe_error(exc, db_path(ctx))}", ExitStatus.USAGE)
+            _internal_error(ctx, exc)
+
+
+def db_path(ctx: click.Context) -> Path:
+    """The archive file: ``--db``, else ``$NEWSARC_DB``, else the per-user data folder."""
+    db = (ctx.find_root().obj or {}).get("db")
+    if db is not None:
+        return Path(db)
+    from newsarc.store import default_db_path
+
+    return default_db_path()
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> None:
+    """A bug: one line naming the exception, or its traceback when asked for."""
+    if (ctx.obj or {}).get("traceback") or os.environ.get(TRACEBACK_ENV) == "1":
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        raise typer.Exit(ExitStatus.INTERNAL)
+    message = " ".join(str(exc).split())  # one line, whatever the exception says
+    _fail(
+        f"newsarc: internal error: {type(exc).__name__}: {message} "
+        "(rerun with --traceback to see where)",
+        ExitStatus.INTERNAL,
+    )
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    """click's usage error as one line, pointing at the command's --help."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc  # `newsarc` alone shows the help
+    command = exc.ctx.command_path if exc.ctx else "newsarc"
+    message = exc.format_message().rstrip(".")
+    _fail(f"newsarc: error: {message} (see '{command} --help')", ExitStatus.USAGE)
+
+
+def _fail(line: str, status: ExitStatus) -> None:
+    click.echo(line, err=True)
+    raise typer.Exit(status)
+
+
+app = typer.Typer(
+    cls=NewsarcGroup,
+    name="newsarc",
+    help="A fast, searchable local archive of Jekyll-style news posts (exact Chinese search).",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        click.echo(f"newsarc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Archive file. Default: $NEWSARC_DB, else $XDG_DATA_HOME/newsarc/archive.db.",
+            show_default=False,
+        ),
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="No colour or box drawing, even on a terminal.")
+    ] = False,
+    traceback: Annotated[
+        bool,
+        typer.Option(
+            "--traceback",
+            help=f"On an internal error, show where it happened (also: {TRACEBACK_ENV}=1).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """newsarc: import news posts into a local SQLite archive, then search, list, show, export."""
+    ctx.obj = {
+        "db": db,
+        "plain": plain or bool(os.environ.get("NO_COLOR")),
+        "traceback": traceback,
+    }
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

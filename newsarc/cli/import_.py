@@ -1,0 +1,68 @@
+"""``newsarc import``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsarc.errors import ExitStatus
+
+from . import options
+
+
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Post files or folders (searched recursively).", show_default=False),
+    ],
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz", help="Time zone for dates without one: +08:00 (default), UTC, Asia/Shanghai."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar or summary; only files that failed."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every skipped file, failure and warning.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4)."),
+    ] = None,
+) -> None:
+    """Import posts: every file with YAML front matter, whatever its extension.
+
+    Re-running on the same folder skips unchanged files and updates changed ones. The same
+    article seen in several files (same article id) is stored once; the most recently modified
+    copy wins.
+
+    \b
+    Example:
+      newsarc import examples/
+    Exit codes: 0 imported, 2 bad option or path, 4 some files failed, 130 interrupted.
+    """
+    from newsarc import render
+    from newsarc.ingest import Importer
+
+    zone = options.time_zone(tz)
+    show_progress = not quiet and options.is_tty(sys.stderr)
+    with (
+        options.open_store(ctx, create=True) as store,
+        render.import_progress(show_progress) as progress,
+    ):
+        result = Importer(store, tz=zone, workers=workers, progress=progress).run(paths)
+    if not quiet:
+        render.print_import_summary(result, verbose=verbose)
+    elif result.n_failed:
+        render.print_import_failures(result, verbose=verbose)
+    if result.interrupted:
+        raise typer.Exit(ExitStatus.INTERRUPTED)
+    if result.n_failed:
+        raise typer.Exit(ExitStatus.PARTIAL)

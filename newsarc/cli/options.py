@@ -1,0 +1,108 @@
+"""What several commands share: the selection and output options (declared once), and the small
+steps that turn option values into library values (filters, time zone, the open archive)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from newsarc.output import Format, Sort
+
+if TYPE_CHECKING:
+    from newsarc.queries import Filters
+    from newsarc.store import Store
+
+CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only this category (exact).")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only posts with this tag (exact).")]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Only this source, e.g. 中国经营网.")
+]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="From this date on: 2022, 2022-04, 2022-04-09.")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Up to and including this date, month or year.")
+]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format", "-f",
+        help="table (default on a terminal), json, jsonl, csv, tsv, ids. Piped without "
+        "--format: plain tab-separated lines.",
+        show_default=False,
+    ),
+]  # fmt: skip
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many posts.")]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many posts first.")]
+SortOpt = Annotated[
+    Sort, typer.Option("--sort", help="Order of the posts; - reverses it (-date: newest first).")
+]
+TextOpt = Annotated[
+    bool, typer.Option("--text", help="Include each post's full text in data formats.")
+]
+PlainOpt = Annotated[
+    bool, typer.Option("--plain", help="No colour or box drawing (same as the global --plain).")
+]
+
+
+def open_store(ctx: typer.Context, *, create: bool = False, readonly: bool = False) -> Store:
+    """The archive of ``--db`` (or its default), opened for this command."""
+    from newsarc.store import Store
+
+    from . import db_path
+
+    return Store.open(db_path(ctx), create=create, readonly=readonly)
+
+
+def is_tty(stream: Any = None) -> bool:
+    """Whether ``stream`` (stdout by default) is a terminal."""
+    stream = stream or sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def for_people(fmt: Format | None) -> bool:
+    """Whether output is for a person (Rich) rather than for a script."""
+    return fmt in (None, Format.table) and is_tty()
+
+
+def plain(ctx: typer.Context, local: bool = False) -> bool:
+    """No colour or box drawing: the command's ``--plain``, the global one or ``NO_COLOR``."""
+    return local or bool(ctx.find_root().obj["plain"])
+
+
+def time_zone(value: str | None) -> Any:
+    """``--tz``: the zone for dates written without one (default +08:00)."""
+    from newsarc.dates import DEFAULT_TZ, parse_tz
+
+    return parse_tz(value) if value else DEFAULT_TZ
+
+
+def filters(
+    category: str | None, tag: str | None, source: str | None,
+    since: str | None, until: str | None,
+) -> Filters:  # fmt: skip
+    """The selection options as ``Filters`` (``--since``/``--until`` as epoch bounds)."""
+    from newsarc.dates import period_bound
+    from newsarc.queries import Filters
+
+    zone = time_zone(None)
+    return Filters(
+        category=category,
+        tag=tag,
+        source=source,
+        since=period_bound(since, end=False, tz=zone) if since else None,
+        until=period_bound(until, end=True, tz=zone) if until else None,
+    )
+
+
+def nothing_found(offset: int, total: int) -> str:
+    """What list and search say when a page is empty: no match at all, or a page past the end
+    (so that it is not mistaken for no match)."""
+    if total:
+        return f"no posts after the first {offset:,} (of {total:,})"
+    return "no posts match"

@@ -1,0 +1,98 @@
+"""``newsarc search``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from newsarc.errors import ExitStatus, NotFoundError
+from newsarc.output import Format, SearchSort, post_line, write_records
+
+from . import options
+from .options import (
+    CategoryOpt,
+    FormatOpt,
+    LimitOpt,
+    OffsetOpt,
+    SinceOpt,
+    SourceOpt,
+    TagOpt,
+    TextOpt,
+    UntilOpt,
+)  # fmt: skip
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        list[str],
+        typer.Argument(help="Search terms (the query language is above).", show_default=False),
+    ],
+    category: CategoryOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    sort: Annotated[
+        SearchSort,
+        typer.Option("--sort", help="rank: by relevance; -date: newest first; date: oldest first."),
+    ] = SearchSort.rank,
+    limit: LimitOpt = 20,
+    offset: OffsetOpt = 0,
+    fmt: FormatOpt = None,
+    count: Annotated[
+        bool, typer.Option("--count", "-c", help="Print only the number of matches.")
+    ] = False,
+    text: TextOpt = False,
+) -> None:
+    """Search posts.
+
+    Every term matches wherever it occurs in the title or text, for any length, folding case,
+    full/half width and traditional/simplified Chinese.
+
+    \b
+    Query language:
+      创新 联合体             both terms (AND)
+      芯片 OR 半导体          either term
+      央企 NOT 国资委         exclude (also -国资委, after -- on the command line)
+      "federal reserve"      a phrase with spaces
+      (芯片 OR 半导体) 央企    grouping
+      title:央企 source:中国经营网 category:emnews tag:东财滚动新闻
+    Example:
+      newsarc search 创新联合体 --since 2022-04 --format json
+    Exit codes: 0 something matched, 1 nothing matched, 2 bad query.
+    """
+    from newsarc import search as searching
+
+    text_query = " ".join(query)
+    filters = options.filters(category, tag, source, since, until)
+    with options.open_store(ctx, readonly=True) as store:
+        if count:
+            n = searching.count(store, text_query, filters)
+            click.echo(n)  # the number is the answer, 0 included: nothing more to say
+            raise typer.Exit(ExitStatus.OK if n else ExitStatus.NOT_FOUND)
+        result = searching.search(
+            store, text_query, filters, sort=sort.value, limit=limit, offset=offset,  # type: ignore[arg-type]
+            text=text, snippets=fmt is not Format.ids,
+        )  # fmt: skip
+    people = options.for_people(fmt)
+    if people:
+        from newsarc import render
+
+        render.print_search(result, text_query, offset, plain=options.plain(ctx))
+    elif fmt in (None, Format.table):
+        for hit in result.hits:
+            sys.stdout.write(post_line(hit.post, hit.snippet))
+    else:
+        records = (
+            {**hit.post.to_record(with_text=text), "score": hit.score, "snippet": hit.snippet}
+            for hit in result.hits
+        )
+        write_records(records, fmt, sys.stdout, tty=options.is_tty())
+    if not result.hits:
+        if people:  # the terminal view has said so
+            raise typer.Exit(ExitStatus.NOT_FOUND)
+        raise NotFoundError(options.nothing_found(offset, result.total))
