@@ -205,6 +205,40 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
     )
 
 
+def print_similar(
+    target: Post, records: Sequence[dict[str, Any]], threshold: float, *, plain: bool = False
+) -> None:
+    """``newsarc similar`` on a terminal: the post, then its story's posts and the nearest
+    others, each with its score."""
+    out = console(plain=plain)
+    head = Text()
+    head.append(f"{target.id} ", style="cyan")
+    head.append(_title(target, preview=False))
+    out.print(head, no_wrap=True, overflow="ellipsis")
+    if not records:
+        out.print(Text("No similar posts.", style="yellow"))
+        return
+    for same in (True, False):
+        rows = [r for r in records if r["same_story"] is same]
+        if not rows:
+            continue
+        label = "same story" if same else f"nearest below the threshold ({threshold:g})"
+        out.print(Text(f"\n{label}", style="bold"))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(justify="right", style="cyan", no_wrap=True)
+        table.add_column(justify="right", style="yellow", no_wrap=True)
+        table.add_column(style="green", no_wrap=True)
+        table.add_column(style="magenta", no_wrap=True, max_width=12, overflow="ellipsis")
+        rest = max(8, out.width - 8 - 6 - 16 - 12 - 4 * 3)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=rest)
+        for r in rows:
+            table.add_row(
+                str(r["id"]), f"{r['score']:.2f}", (r["date"] or "")[:16].replace("T", " "),
+                safe_text(r["source"] or r["category"] or ""), safe_text(r["title"]),
+            )  # fmt: skip
+        out.print(table)
+
+
 # -- show -----------------------------------------------------------------------------------------
 
 QUOTE_BAR = "▌ "
@@ -421,7 +455,9 @@ def _print_stories(stories: StoryStats, out: Console) -> None:
         id_width = max(len(str(s.story)) for s in stories.largest)
         table.add_column(justify="right", style="cyan", no_wrap=True, min_width=id_width)
         table.add_column(justify="right", style="yellow", no_wrap=True, min_width=9)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        # the title gets the room left, or Rich shrinks the id column away first
+        rest = max(8, out.width - id_width - 9 - 2 * 3)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=rest)
         for s in stories.largest:
             line = safe_text(s.title or "(no title)")
             if s.sources:
