@@ -41,6 +41,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_CORPUS = REPO / "tests" / "corpus" / "posts"
 
+#: file (in OUTDIR) listing each post's true story: ``path<TAB>story label``
+LABELS = ".stories.tsv"
+
 #: at most this many files in one folder; a bigger month gets numbered shard subfolders
 FOLDER_LIMIT = 1000
 
@@ -51,6 +54,21 @@ START = dt.datetime(2021, 6, 1)
 END = dt.datetime(2023, 1, 1)  # exclusive: dates run to 2022-12-31 23:59:59
 SPAN_SECONDS = int((END - START).total_seconds())
 NO_OFFSET_SHARE = 0.30  # dates written without " +0800"
+
+#: share of short (emnews) posts that are a copy of a recent one: another outlet's version,
+#: a rolling update, a Hong Kong edition (1–3 edits of tests/stories/make_copies.py's Copier)
+COPY_SHARE = 0.15
+#: copies are made of the last this many original short posts
+RECENT = 500
+#: a stand-alone paragraph is spliced from runs of this many characters of random real
+#: paragraphs, with every figure redrawn: the corpus has few paragraphs, and posts that repeat
+#: one verbatim (or one long sentence) would all be one story
+SPLICE = (6, 18)
+#: the copy edits, as (Copier method, applies to the title)
+COPY_EDITS = (
+    "resource", "drop_sentence", "truncate", "relead", "add_sentence", "swap_words",
+    "hong_kong", "full_width",
+)  # fmt: skip
 
 #: share of posts that get one odd case (split evenly over ODD_CASES)
 ODD_SHARE = 0.01
@@ -113,6 +131,8 @@ _SOURCE = re.compile(r"（文章来源：(.*?)）")
 _TRAILING_SOURCE = re.compile(r"[（(]([^（）()\n]{2,16})[）)]\s*$")
 _NOT_SOURCE = re.compile(r"[\d，。、：:；;,.!?！？%/]")
 _TAGS = re.compile(r"<[^>]*>")
+_PLAIN_P = re.compile(r"^(<p[^>]*>)([^<>]{20,})(</p>)$")
+_FIGURE = re.compile(r"\d+")
 _TITLE_SEP = re.compile(r"[ ：:！？｜，]")
 _IMG_NUMBER = re.compile(r"/D(\d{10,})_")
 
@@ -269,6 +289,7 @@ class Builder:
         counts = [mat.outlets.count(o) for o in self.outlets]
         self.outlet_cum = _cumulative(counts)
         self.html_paragraphs = mat.media_paragraphs + mat.em_paragraphs
+        self._copier = None
 
     def _has(self, kind: str) -> bool:
         if kind == "media":
@@ -302,11 +323,61 @@ class Builder:
 
     # -- kinds
 
-    def emnews(self, post_id: str, odd: str | None) -> str:
-        rng, mat = self.rng, self.mat
-        r = rng.random()
+    def renumber(self, text: str) -> str:
+        """Every figure redrawn (same number of digits): another day's report."""
+        rng = self.rng
+        return _FIGURE.sub(
+            lambda m: str(rng.randrange(10 ** (len(m.group()) - 1), 10 ** len(m.group())))
+            if len(m.group()) > 1 else str(rng.randrange(10)),
+            text,
+        )  # fmt: skip
+
+    def fresh_text(self, length: int) -> str:
+        """About ``length`` characters no other post has: runs of real paragraphs, renumbered."""
+        rng, pool = self.rng, self.mat.md_paragraphs
+        out: list[str] = []
+        size = 0
+        while size < length:
+            source = rng.choice(pool).split("\n")[0]
+            n = rng.randint(*SPLICE)
+            start = rng.randrange(max(1, len(source) - n))
+            run = source[start : start + n].strip("，。；：、 ")
+            out.append(run + rng.choice("，，，。"))
+            size += len(out[-1])
+        return self.renumber("".join(out)[:-1] + "。")
+
+    def fresh_paragraph(self) -> str:
+        """A paragraph as long as a real one, that no other post has (see ``fresh_text``)."""
+        return self.fresh_text(len(self.rng.choice(self.mat.md_paragraphs).split("\n")[0]))
+
+    def fresh_html(self, token: str) -> str:
+        """An HTML paragraph with its plain text made afresh (tags and markup kept)."""
+        m = _PLAIN_P.match(token)
+        if m is None:
+            return token
+        return m.group(1) + html.escape(self.fresh_text(len(m.group(2))), False) + m.group(3)
+
+    def emnews_paragraphs(self) -> list[str]:
+        r = self.rng.random()
         k = 1 if r < 0.94 else 2 if r < 0.995 else 3
-        body = "\n\n".join(rng.sample(mat.md_paragraphs, min(k, len(mat.md_paragraphs))))
+        return [self.fresh_paragraph() for _ in range(k)]
+
+    def copy_of(self, title: str, paragraphs: list[str]) -> tuple[str, list[str]]:
+        """A copy of a post: retitled (mostly) and 1–3 edits of its text."""
+        copier, rng = self.copier, self.rng
+        edits = rng.sample(COPY_EDITS, rng.randint(1, 3))
+        out = []
+        for paragraph in paragraphs:
+            for edit in edits:
+                paragraph = getattr(copier, edit)(paragraph)
+            out.append(paragraph)
+        if rng.random() < 0.8:
+            title = copier.retitle(title)
+        return title, out
+
+    def emnews(self, post_id: str, odd: str | None, paragraphs: list[str] | None = None) -> str:
+        rng, mat = self.rng, self.mat
+        body = "\n\n".join(paragraphs or self.emnews_paragraphs())
         link = (
             "<>"
             if odd == "empty_link" or not mat.md_links
@@ -316,15 +387,26 @@ class Builder:
         out = f"{body}\n\n{link}"
         return f"{out}\n\n{trailer}" if trailer else out
 
+    @property
+    def copier(self):
+        if self._copier is None:
+            sys.path.insert(0, str(REPO / "tests" / "stories"))
+            from make_copies import Copier
+
+            self._copier = Copier(seed=self.rng.getrandbits(32))
+        return self._copier
+
     def media(self, post_id: str, odd: str | None) -> tuple[str, str, str]:
         rng, mat = self.rng, self.mat
         outlet = self.outlet()
         n = self.n_paragraphs(2.8, 40)
         paras = [
-            rng.choice(
-                mat.media_paragraphs
-                if rng.random() < 0.75 or not mat.em_paragraphs
-                else mat.em_paragraphs
+            self.fresh_html(
+                rng.choice(
+                    mat.media_paragraphs
+                    if rng.random() < 0.75 or not mat.em_paragraphs
+                    else mat.em_paragraphs
+                )
             )
             for _ in range(n)
         ]
@@ -348,10 +430,12 @@ class Builder:
         outlet = self.outlet()
         n = self.n_paragraphs(1.3, 40)
         paras = [
-            rng.choice(
-                mat.em_paragraphs
-                if rng.random() < 0.75 or not mat.media_paragraphs
-                else mat.media_paragraphs
+            self.fresh_html(
+                rng.choice(
+                    mat.em_paragraphs
+                    if rng.random() < 0.75 or not mat.media_paragraphs
+                    else mat.media_paragraphs
+                )
             )
             for _ in range(n)
         ]
@@ -467,6 +551,11 @@ def generate(
     kinds = {k: 0 for k, _ in KIND_WEIGHTS}
     odd_counts = {k: 0 for k in ODD_CASES}
     total_bytes = 0
+    # (story label, title, paragraphs) of recent original short posts, to copy
+    recent: list[tuple[str, str, list[str]]] = []
+    copies = 0
+    # the true stories, for bench/run.py's grouping report (a dot file: import skips it)
+    labels = open(out / LABELS, "w", encoding="utf-8")  # noqa: SIM115
     for sec in _dates(date_seed, n):
         d = START + dt.timedelta(seconds=sec)
         day = sec // 86400
@@ -478,15 +567,31 @@ def generate(
         kind = builder.pick_kind()
         odd = rng.choice(ODD_CASES) if rng.random() < ODD_SHARE else None
         post_id = f"{ymd}{tail}"
+        story = post_id
+        title = None
         if kind == "media":
-            post_id = "NW" + post_id
+            post_id = story = "NW" + post_id
             body, category, tag = builder.media(post_id, odd)
-        else:
-            body = (
-                builder.emnews(post_id, odd) if kind == "emnews" else builder.emhtml(post_id, odd)
-            )
+        elif kind == "emnews":
+            if recent and rng.random() < COPY_SHARE:
+                story, original_title, paragraphs = rng.choice(recent)
+                title, paragraphs = builder.copy_of(original_title, paragraphs)
+                copies += 1
+            else:
+                paragraphs = builder.emnews_paragraphs()
+                title = builder.title()
+                recent.append((story, title, paragraphs))
+                if len(recent) > RECENT:
+                    recent.pop(rng.randrange(len(recent)))
+            body = builder.emnews(post_id, odd, paragraphs)
             category, tag = "emnews", "东财滚动新闻"
-        title = "" if odd == "empty_title" else builder.title()
+        else:
+            body = builder.emhtml(post_id, odd)
+            category, tag = "emnews", "东财滚动新闻"
+        if title is None:
+            title = builder.title()
+        if odd == "empty_title":
+            title = ""
         if odd == "curly_title":
             title = _curly(title, rng)
         date = f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
@@ -514,13 +619,16 @@ def generate(
         if folder not in made_dirs:
             (out / folder).mkdir(parents=True, exist_ok=True)
             made_dirs.add(folder)
-        with open(out / folder / f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:]}-{post_id}.md", "wb") as fh:
+        name = f"{folder}/{ymd[:4]}-{ymd[4:6]}-{ymd[6:]}-{post_id}.md"
+        with open(out / name, "wb") as fh:
             fh.write(data)
+        labels.write(f"{name}\t{story}\n")
         total_bytes += len(data)
         kinds[kind] += 1
         if odd:
             odd_counts[odd] += 1
 
+    labels.close()
     seconds = time.perf_counter() - started
     corpus_bytes = sum(mat.sizes)
     return {
@@ -531,6 +639,7 @@ def generate(
         "folders": len(made_dirs),
         "kinds": kinds,
         "odd": odd_counts,
+        "copies": copies,
         "seed": seed,
         "outdir": str(out),
         "corpus": str(corpus_path),
@@ -560,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         f"generate: {stats['files']:,} files, {stats['bytes']:,} bytes "
         f"(avg {stats['avg_bytes']:.0f}, corpus avg {stats['corpus_avg_bytes']:.0f}), "
         f"{stats['folders']} folders, {kinds}, odd={sum(stats['odd'].values())}, "
+        f"copies={stats['copies']:,}, "
         f"{stats['seconds']:.1f} s -> {stats['outdir']}",
         file=sys.stderr,
     )

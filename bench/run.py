@@ -6,6 +6,12 @@ then measures whole processes side by side in one run, so ratios hold on a noisy
 
     python bench/run.py 10000 100000            # sizes to run
     python bench/run.py 100000 --runs 7 --md bench/out/results.md
+    python bench/run.py 100000 --baseline ../main-before-stories   # import slowdown of stories
+
+Stories are measured at every size: the grouping found against the generator's true stories
+(``OUTDIR/.stories.tsv``), their bytes per post, ``similar`` in-process, and what collapsing
+adds to a search. ``--baseline DIR`` imports the same posts with the newsarc of another checkout
+(one without stories) in the same run, for the import slowdown.
 
 Needs ripgrep (`rg`) and GNU grep on PATH for the peer columns. Work files go to bench/out/.
 """
@@ -124,7 +130,69 @@ def in_process_search(db: Path, term: str, runs: int) -> float:
     return statistics.median(times)
 
 
-def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
+def story_report(db: Path, posts: Path, runs: int) -> dict:
+    """Stories at this size: the grouping against the generator's labels (pairwise precision
+    and recall), bytes of story data per post, ``similar`` and collapse timings in-process."""
+    import random
+
+    from newsarc import stories
+    from newsarc.queries import similar_posts
+    from newsarc.search import search
+    from newsarc.store import Store
+
+    store = Store.open(db, create=False, readonly=True)
+    conn = store.conn
+    labels = {}
+    for line in (posts / ".stories.tsv").read_text(encoding="utf-8").splitlines():
+        name, label = line.split("\t")
+        labels[str(posts / name)] = label
+    found = {
+        path: story
+        for path, story in conn.execute(
+            "SELECT f.path, coalesce(p.story, p.id) FROM posts p JOIN files f ON f.post_id = p.id"
+        )
+        if path in labels
+    }
+    quality = stories.pair_quality(found, {p: labels[p] for p in found})
+    n = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    story_bytes = conn.execute(
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+        "('story_sig', 'story_band', 'story_paragraph', 'idx_posts_story')"
+    ).fetchone()[0]
+    ids = [r[0] for r in conn.execute("SELECT id FROM posts")]
+    sample = random.Random(1).sample(ids, min(200, len(ids)))
+    similar_posts(store, sample[0])
+    times = []
+    for post_id in sample:
+        started = time.perf_counter()
+        similar_posts(store, post_id)
+        times.append(time.perf_counter() - started)
+    collapse = []
+    for _, term in TERMS:
+        plain = collapsed = 0.0
+        for _ in range(runs):
+            started = time.perf_counter()
+            search(store, term, limit=20)
+            plain += time.perf_counter() - started
+            started = time.perf_counter()
+            search(store, term, limit=20, collapse=True)
+            collapsed += time.perf_counter() - started
+        collapse.append((term, plain / runs, collapsed / runs))
+    report = {
+        "stories": len(set(found.values())),
+        "true_stories": len(set(labels.values())),
+        "precision": quality.precision,
+        "recall": quality.recall,
+        "story_bytes_per_post": (story_bytes or 0) / max(1, n),
+        "similar_ms_median": statistics.median(times) * 1000,
+        "similar_ms_p95": sorted(times)[int(len(times) * 0.95) - 1] * 1000,
+        "collapse": collapse,
+    }
+    store.close()
+    return report
+
+
+def bench_size(n: int, runs: int, seed: int, keep: bool, baseline: Path | None = None) -> dict:
     from generate import generate
 
     out = HERE / "out"
@@ -143,6 +211,18 @@ def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
     if proc.returncode not in (0, 1):
         raise SystemExit(f"import failed: {proc.stderr.decode()[-2000:]}")
     row.update(import_s=elapsed, import_rate=n / elapsed, import_peak_mb=peak)
+    if baseline is not None:
+        base_db = out / f"baseline-{n}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{base_db}{suffix}").unlink(missing_ok=True)
+        base_env = {
+            **env, "NEWSARC_DB": str(base_db), "PYTHONPATH": str(baseline),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }  # fmt: skip
+        base_s, base_peak, _ = timed_peak([*newsarc, "import", "--quiet", str(posts)], base_env)
+        row.update(baseline_import_s=base_s, baseline_peak_mb=base_peak)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{base_db}{suffix}").unlink(missing_ok=True)
     elapsed, peak, _ = timed_peak([*newsarc, "import", "--quiet", str(posts)], env)
     row.update(reimport_s=elapsed, reimport_peak_mb=peak)
     fts, total = fts_size(db)
@@ -180,6 +260,7 @@ def bench_size(n: int, runs: int, seed: int, keep: bool) -> dict:
         "month_s": median_time(trend, runs, env),
         "split_s": median_time([*trend, "--split", "source"], runs, env),
     }
+    row["stories"] = story_report(db, posts, runs)
     row["list_s"] = median_time([*newsarc, "list", "--limit", "50", "--format", "jsonl"], runs, env)
     row["show_s"] = median_time([*newsarc, "show", "1", "--format", "json"], runs, env)
     row["help_s"] = median_time([*newsarc, "--help"], runs, env)
@@ -262,6 +343,38 @@ def to_markdown(rows: list[dict]) -> str:
                 f"| {r['n']:,} | {t['term']} | {t['count_s']:.3f} | {t['month_s']:.3f} | "
                 f"{t['split_s']:.3f} |"
             )
+    lines += [
+        "",
+        "Stories (grouping against the generator's true stories; story data = signatures, band "
+        "keys, paragraph contexts and the story index):",
+        "",
+        "| posts | import s | baseline import s | slowdown | stories | true stories | precision "
+        "| recall | story bytes/post | similar ms (median / p95) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        st = r["stories"]
+        base = r.get("baseline_import_s")
+        slow = f"{(r['import_s'] / base - 1) * 100:+.0f} %" if base else "–"
+        lines.append(
+            f"| {r['n']:,} | {r['import_s']:.1f} | {f'{base:.1f}' if base else '–'} | {slow} | "
+            f"{st['stories']:,} | {st['true_stories']:,} | {st['precision']:.3f} | "
+            f"{st['recall']:.3f} | {st['story_bytes_per_post']:.0f} | "
+            f"{st['similar_ms_median']:.1f} / {st['similar_ms_p95']:.1f} |"
+        )
+    for r in rows:
+        lines += [
+            "",
+            f"Collapse at {r['n']:,} posts (in-process `search(limit=20)`, mean of runs):",
+            "",
+            "| term | plain ms | collapsed ms | added |",
+            "|---|---|---|---|",
+        ]
+        for term, plain, collapsed in r["stories"]["collapse"]:
+            lines.append(
+                f"| {term} | {plain * 1000:.1f} | {collapsed * 1000:.1f} | "
+                f"{(collapsed / plain - 1) * 100:+.0f} % |"
+            )
     for r in rows:
         lines += [
             "",
@@ -289,11 +402,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep generated posts and databases")
     parser.add_argument("--md", type=Path, help="write the Markdown table to this file")
     parser.add_argument("--json", type=Path, help="write raw numbers as JSON")
+    parser.add_argument(
+        "--baseline", type=Path,
+        help="a checkout of newsarc without stories: its import of the same posts is timed too",
+    )  # fmt: skip
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
         print(f"benchmarking {n:,} posts…", file=sys.stderr)
-        rows.append(bench_size(n, args.runs, args.seed, args.keep))
+        rows.append(bench_size(n, args.runs, args.seed, args.keep, args.baseline))
     text = to_markdown(rows)
     print(text)
     if args.md:

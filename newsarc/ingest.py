@@ -32,6 +32,7 @@ from .parse import parse_post
 from .queries import FileState, file_state, find_post_by_external_id, recorded_paths
 from .read import one_line, read_file
 from .store import Store, db_text, post_row
+from .stories import Signature, fold_paragraphs, folded_signature, signature
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
@@ -53,6 +54,8 @@ class Prepared:
     external_id: str = ""
     row: dict[str, Any] | None = None
     fts: tuple[str, ...] = ()
+    #: the story signature of the text (``stories.folded_signature``), made by the worker
+    story_sig: Signature | None = None
     warnings: list[str] = field(default_factory=list)
     #: set when the file is not a post (skipped) or could not be imported (failed)
     status: str = "post"
@@ -231,7 +234,13 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
         mtime_ns=mtime_ns, now=now,
     )  # fmt: skip
-    prepared.fts = Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
+    # fold the text once, for both the search index and the story signature
+    folded = fold_paragraphs(post.text)
+    prepared.fts = Store.fts_values(
+        post.title, post.text, post.categories, post.tags, post.source,
+        folded_text=" ".join(p for p in folded if p),
+    )  # fmt: skip
+    prepared.story_sig = folded_signature(folded)
     return prepared
 
 
@@ -488,6 +497,19 @@ class Importer:
                     self._write(p)
         return files
 
+    def _write_with_story(self, p: Prepared, post_id: int | None) -> int:
+        """Write a new post (``post_id`` None) or new content of a stored one, in its story:
+        a changed post leaves its story first and is placed again."""
+        store = self.store
+        assert p.row is not None
+        if post_id is not None:
+            store.detach_story(post_id)
+        sig = p.story_sig if p.story_sig is not None else signature(p.row["text"])
+        plan = store.plan_story(sig, p.row["text"], p.row["date_utc"], post_id)
+        post_id = store.write_post({**p.row, "story": plan.story}, p.fts, post_id)
+        store.record_story(post_id, plan)
+        return post_id
+
     def _unchanged(self, path: str, state: FileState | None) -> None:
         """A file not read again: counted as before, with what was found when it was read."""
         if state is not None and state.status == "skipped":
@@ -549,7 +571,7 @@ class Importer:
         existing = find_post_by_external_id(store, p.external_id)
         status = "post"
         if existing is None:
-            post_id = store.write_post(p.row, p.fts, None)
+            post_id = self._write_with_story(p, None)
             result.imported += 1
         else:
             post_id = existing.id
@@ -569,7 +591,7 @@ class Importer:
                     status = "duplicate"
                     result.duplicates += 1
             elif is_source or rank < stored_rank:
-                store.write_post(p.row, p.fts, post_id)
+                self._write_with_story(p, post_id)
                 store.mark_duplicates(post_id, p.path)
                 if known_here:
                     result.updated += 1

@@ -179,12 +179,46 @@ def extend_catalog(conn: sqlite3.Connection, column: str) -> None:
     conn.execute(f"CREATE INDEX {CATALOG_INDEX} ON posts ({', '.join([*held, column])})")
 
 
+def m006_stories(conn: sqlite3.Connection) -> None:
+    """Stories (near-copies grouped, see ``stories``): each post's story id, and what finding a
+    new post's copies needs, kept small (the archive's size is budgeted):
+
+    - ``posts.story``: the id of the story's representative, its earliest post (NULL until
+      grouped: readers take a post without one as its own story);
+    - ``story_sig``: each post's signature (``stories.Signature.to_bytes``; none without text);
+    - ``story_band``: its LSH band keys (32-bit), so candidates are an index lookup;
+    - ``story_paragraph``: up to ``stories.BOILERPLATE_CONTEXTS`` contexts per paragraph
+      fingerprint, to learn boilerplate.
+
+    The catalog index gains ``story``, so collapsing and counting stories of a search reads
+    the narrow index, not the wide rows. Grouping the posts already stored is left to the store
+    (``Store.rebuild_stories``): ``settings.story_version`` is not set here."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(posts)")}
+    if "story" not in columns:  # idempotent: tests replay migrations on a current schema
+        conn.execute("ALTER TABLE posts ADD COLUMN story INTEGER")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_posts_story ON posts (story)")
+    extend_catalog(conn, "story")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_sig (post INTEGER PRIMARY KEY, sig BLOB NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_band (key INTEGER NOT NULL, post INTEGER NOT NULL, "
+        "PRIMARY KEY (key, post)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_paragraph "
+        "(key INTEGER NOT NULL, context INTEGER NOT NULL, "
+        "PRIMARY KEY (key, context)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
     m003_fts_hashsize,
     m004_fidelity,
     m005_local_date,
+    m006_stories,
 ]
 
 

@@ -121,6 +121,8 @@ class Post:
     categories: list[str] = field(default_factory=list)
     #: recorded paths of the post that the last import of their folder did not find
     missing_paths: list[str] = field(default_factory=list)
+    #: the id of the earliest post of its story (its own id when it has no copies)
+    story: int | None = None
 
     def to_record(self, with_text: bool = True) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -134,6 +136,7 @@ class Post:
             "source": self.source,
             "url": self.url,
             "summary": self.summary,
+            "story": self.story if self.story is not None else self.id,
         }
         if with_text:
             record["text"] = self.text

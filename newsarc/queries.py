@@ -183,7 +183,10 @@ def _fts_condition(column: str, *, negate: bool = False) -> str:
 
 # -- posts ---------------------------------------------------------------------------------------
 
-_RECORD_COLUMNS = "id, external_id, title, date, category, tags, source, url, summary, categories"
+_RECORD_COLUMNS = (
+    "id, external_id, title, date, category, tags, source, url, summary, categories, "
+    "coalesce(story, id)"
+)
 
 
 def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[str]]]:
@@ -217,11 +220,12 @@ def _row_to_post(row: Sequence[Any]) -> Post:
         url=row[7],
         summary=row[8],
         categories=json.loads(row[9]),
-        text=row[10],
+        story=row[10],
+        text=row[11],
         paths=[],
-        blocks=body_blocks(json.loads(row[11]), row[10] or "") if row[11] else None,
-        meta=json.loads(row[12]) if row[12] else {},
-        raw=row[13],
+        blocks=body_blocks(json.loads(row[12]), row[11] or "") if row[12] else None,
+        meta=json.loads(row[13]) if row[13] else {},
+        raw=row[14],
     )
 
 
@@ -667,6 +671,21 @@ TREND_SPLITS: dict[str | None, tuple[str, str]] = {
 }
 
 
+def _day_match_sql(
+    include: str | None, exclude: str | None, filters: Filters | None, split: str | None
+) -> tuple[str, list[Any], str, str]:
+    """The match set of a trend (``m``: id, day, source, category, story, all from the catalog
+    index), the group column and the join a split needs."""
+    group, join = TREND_SPLITS[split]
+    inner, params = _matches_sql(
+        include, exclude, filters or Filters(),
+        "p.id AS id, substr(p.local_date, 1, 10) AS day, p.source AS source, "
+        f"p.category AS category, {STORY_SQL} AS story",
+        uses_posts=True,
+    )  # fmt: skip
+    return inner, params, group, join
+
+
 def day_counts(
     store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
     split: str | None = None,
@@ -674,21 +693,32 @@ def day_counts(
     """Posts matching ``include`` (all when None) and not ``exclude`` per local day (and group),
     from exactly the match set search counts: each day's count is what ``search`` finds with
     the same query and filters restricted to that day. Days in order, undated posts first."""
-    group, join = TREND_SPLITS[split]
-    # the match set carries what the outer query may group or count by, all from the catalog
-    # index; counting stories instead of posts is the one line of ``counted``
-    inner, params = _matches_sql(
-        include, exclude, filters or Filters(),
-        "p.id AS id, substr(p.local_date, 1, 10) AS day, p.source AS source, "
-        "p.category AS category",
-        uses_posts=True,
-    )  # fmt: skip
-    counted = "count(*)"
+    inner, params, group, join = _day_match_sql(include, exclude, filters, split)
     sql = (
-        f"SELECT m.day, {group} AS grp, {counted} FROM ({inner}) m {join} "
+        f"SELECT m.day, {group} AS grp, count(*) FROM ({inner}) m {join} "
         "GROUP BY m.day, grp ORDER BY m.day, grp"
     )
     return [DayCount(*row) for row in store.conn.execute(sql, params)]
+
+
+class DayStory(NamedTuple):
+    """A story with a matching post on a local day (and in a group): ``trend --stories``."""
+
+    day: str | None
+    group: str | None
+    story: int
+
+
+def day_stories(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
+    split: str | None = None,
+) -> Iterator[DayStory]:  # fmt: skip
+    """Each (day, group, story) that has a matching post, once: the same match set as
+    ``day_counts``, so a period counts the distinct stories of its days."""
+    inner, params, group, join = _day_match_sql(include, exclude, filters, split)
+    sql = f"SELECT DISTINCT m.day, {group} AS grp, m.story FROM ({inner}) m {join}"
+    for row in store.conn.execute(sql, params):
+        yield DayStory(*row)
 
 
 # -- SQL for Datasette (newsarc.web): run by Datasette on its own connections -------------------
@@ -714,3 +744,335 @@ async def month_facet_rows(
         custom_time_limit=datasette.setting("facet_time_limit_ms"),
     )  # fmt: skip
     return list(results.rows)
+
+
+# -- stories -----------------------------------------------------------------------------------
+#
+# ``posts.story`` is the id of the earliest post of a post's story, NULL for a post that is its
+# own story (most posts: no write needed) or was not grouped yet, so every query reads a post's
+# story as ``coalesce(story, id)``. Search, list, stats, trends and the web view all count and
+# collapse stories through the functions below, over the same selection search uses (an FTS5
+# match set and ``Filters``, ``_matches_sql``).
+
+
+#: a post's story id (alias ``p``)
+STORY_SQL = "coalesce(p.story, p.id)"
+
+
+class StoryRow(NamedTuple):
+    """One story of a selection, collapsed to one post: ``id`` the post shown for it (the
+    best-ranked of its posts in the selection, or the first in the sort order), its ``score``
+    (bm25, when ranked), ``story`` the story id, ``posts`` how many of the story's posts are in
+    the selection, ``sources`` their outlets (distinct, sorted)."""
+
+    id: int
+    score: float | None
+    story: int
+    posts: int
+    sources: list[str]
+
+
+class StoryPage(NamedTuple):
+    """One page of collapsed results in order, and how many stories the selection has."""
+
+    rows: list[StoryRow]
+    total: int
+
+
+class StoryCount(NamedTuple):
+    """Posts and stories with one value (a category, a source, a month, a day)."""
+
+    value: str | None
+    posts: int
+    stories: int
+
+
+class LargestStory(NamedTuple):
+    """A story with many copies: its id (= its earliest post), that post's title and date, how
+    many posts it has and their outlets."""
+
+    story: int
+    title: str
+    date: str | None
+    posts: int
+    sources: list[str]
+
+
+@dataclass
+class StoryStats:
+    """What ``newsarc stats`` reports of stories: posts and stories in all and per category,
+    source and month (months oldest first, the others most posts first), and the largest
+    stories."""
+
+    posts: int
+    stories: int
+    categories: list[StoryCount]
+    sources: list[StoryCount]
+    months: list[StoryCount]
+    largest: list[LargestStory]
+
+
+class SimilarPost(NamedTuple):
+    """A post like another: ``same_story`` when it is in its story, else one of the nearest
+    below the threshold; ``score`` = ``text`` × ``numbers`` (see ``stories.Similarity``)."""
+
+    id: int
+    same_story: bool
+    score: float
+    text: float
+    numbers: float
+
+
+#: aggregate picking each story's shown post, and the order of the stories, per sort; SQLite
+#: takes the bare columns (id, score) from the row the one min()/max() picked
+_COLLAPSE_SORTS = {
+    "rank": ("min(score)", "key, id DESC"),
+    "date": ("min(date_utc)", "key ASC NULLS LAST, id"),
+    "-date": ("max(date_utc)", "key DESC NULLS LAST, id DESC"),
+    "title": ("min(title)", "key, id"),
+    "-title": ("max(title)", "key DESC, id DESC"),
+    "id": ("min(id)", "key"),
+    "-id": ("max(id)", "key DESC"),
+}
+
+
+def _sources(value: str | None) -> list[str]:
+    return sorted(s for s in json.loads(value or "[]") if s)
+
+
+def count_stories(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None
+) -> int:
+    """How many stories have a post matching ``include`` (all when None) and not ``exclude``
+    (``search --count --collapse``)."""
+    sql, params = _matches_sql(
+        include, exclude, filters or Filters(), f"count(DISTINCT {STORY_SQL})", uses_posts=True
+    )
+    return int(store.conn.execute(sql, params).fetchone()[0])
+
+
+def story_page(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
+    sort: str = "rank", limit: int | None = 20, offset: int = 0,
+) -> StoryPage:  # fmt: skip
+    """One page of the matching posts (as ``match_page``) with each story once: its best post
+    in the selection, how many of its posts match and their outlets. ``sort`` is ``rank``
+    (bm25; by date, newest first, when there is nothing to rank on) or a ``SORTS`` key."""
+    if sort == "rank" and include is None:
+        sort = "-date"
+    if sort not in _COLLAPSE_SORTS:
+        raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(_COLLAPSE_SORTS)}")
+    pick, order = _COLLAPSE_SORTS[sort]
+    score = f"bm25(posts_fts, {WEIGHTS})" if sort == "rank" else "NULL"
+    title = ", p.title AS title" if "title" in sort else ""
+    inner, params = _matches_sql(
+        include, exclude, filters or Filters(),
+        f"p.id AS id, {score} AS score, p.date_utc AS date_utc, p.source AS source, "
+        f"{STORY_SQL} AS story{title}",
+        uses_posts=True,
+    )  # fmt: skip
+    # MATERIALIZED: bm25() must be computed in the FTS query itself, not flattened into the
+    # grouping
+    sql = (
+        f"WITH m AS MATERIALIZED ({inner}) "
+        "SELECT id, score, story, n, sources, count(*) OVER () FROM ("
+        f"SELECT story, {pick} AS key, id, score, count(*) AS n, "
+        "json_group_array(DISTINCT source) AS sources FROM m GROUP BY story"
+        f") ORDER BY {order} LIMIT ? OFFSET ?"
+    )
+    rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
+    if rows:
+        total = rows[0][5]
+    else:
+        total = count_stories(store, include, exclude, filters) if offset else 0
+    return StoryPage([StoryRow(r[0], r[1], r[2], r[3], _sources(r[4])) for r in rows], total)
+
+
+def _group_column(by: str) -> str:
+    if by == "month":
+        return "substr(p.date, 1, 7)"
+    if not by.isidentifier() or by.startswith("_"):
+        raise ValueError(f"cannot count stories by {by!r}")
+    return f"p.{by}"
+
+
+def story_counts(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
+    by: str = "month",
+) -> list[StoryCount]:  # fmt: skip
+    """Posts and stories of the matching posts per value of ``by`` (``month``, or a ``posts``
+    column such as ``category``, ``source`` or a day column), in value order: a story is counted
+    once per value it has posts in. For trends: copies do not make a topic look bigger."""
+    column = _group_column(by)
+    sql, params = _matches_sql(
+        include, exclude, filters or Filters(),
+        f"{column} AS value, count(*), count(DISTINCT {STORY_SQL})",
+        uses_posts=True,
+    )  # fmt: skip
+    rows = store.conn.execute(f"{sql} GROUP BY value ORDER BY value", params).fetchall()
+    return [StoryCount(*r) for r in rows]
+
+
+def story_of(store: Store, post_id: int) -> int | None:
+    """The story id of a post (None when there is no such post)."""
+    row = store.conn.execute(
+        f"SELECT {STORY_SQL} FROM posts p WHERE p.id = ?", (post_id,)
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def story_members(store: Store, post_id: int, *, text: bool = False) -> list[Post]:
+    """Every post of ``post_id``'s story, itself included, oldest first (the first is the
+    story's id): what the web view shows as a post's copies. Empty for an unknown id."""
+    story = story_of(store, post_id)
+    if story is None:
+        return []
+    ids = [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM posts WHERE story = ? OR id = ? ORDER BY date_utc ASC NULLS LAST, id",
+            (story, story),
+        )
+    ]
+    return posts_by_ids(store, ids, text=text)
+
+
+def learnt_paragraphs(store: Store, keys: Sequence[int]) -> set[int]:
+    """The paragraph fingerprints among ``keys`` the archive has learnt as boilerplate (seen
+    beside ``stories.BOILERPLATE_CONTEXTS`` different contents)."""
+    from .stories import BOILERPLATE_CONTEXTS
+
+    if not keys:
+        return set()
+    rows = store.conn.execute(
+        f"SELECT key FROM story_paragraph WHERE key IN ({', '.join('?' * len(keys))}) "
+        "GROUP BY key HAVING count(*) >= ?",
+        [*keys, BOILERPLATE_CONTEXTS],
+    )
+    return {r[0] for r in rows}
+
+
+#: candidate posts scored for a post at most (posts sharing one of its band keys)
+MAX_CANDIDATES = 500
+
+
+def story_candidates(
+    store: Store, keys: Sequence[int], exclude: int | None = None
+) -> list[tuple[int, bytes]]:
+    """(post id, stored signature) of up to ``MAX_CANDIDATES`` posts sharing a band key."""
+    if not keys:
+        return []
+    return store.conn.execute(
+        "SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM story_band "
+        f"WHERE key IN ({', '.join('?' * len(keys))}) LIMIT {MAX_CANDIDATES}) AND post != ?",
+        [*keys, -1 if exclude is None else exclude],
+    ).fetchall()
+
+
+def similar_posts(store: Store, post_id: int, *, nearest: int = 10) -> list[SimilarPost]:
+    """The other posts of ``post_id``'s story, most similar first, then up to ``nearest`` posts
+    of other stories scoring at least half the threshold (rewrites of one event, updates with
+    other figures), most similar first. An index lookup: the post's band keys, then a score
+    per candidate."""
+    from . import stories
+
+    row = store.conn.execute(
+        f"SELECT p.text, {STORY_SQL}, s.sig FROM posts p LEFT JOIN story_sig s ON s.post = p.id "
+        "WHERE p.id = ?",
+        (post_id,),
+    ).fetchone()
+    if row is None:
+        return []
+    text, story, blob = row
+    members = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM posts WHERE (story = ? OR id = ?) AND id != ?", (story, story, post_id)
+        )
+    }
+    if blob is None:  # no text: its own story, like nothing
+        return [SimilarPost(m, True, 0.0, 0.0, 0.0) for m in sorted(members)]
+    sig = stories.Signature.from_bytes(blob)
+    # the band keys are not stored with the signature: make them again from the text, leaving
+    # out the boilerplate learnt so far (as the import did)
+    fresh = stories.signature(text or "")
+    learnt = learnt_paragraphs(store, [k for k, _ in fresh.contexts])
+    if learnt:
+        fresh = stories.signature(text or "", skip=learnt)
+    scored: dict[int, stories.Similarity] = {}
+    for other, other_blob in story_candidates(store, fresh.band_keys(), post_id):
+        scored[other] = stories.similarity(sig, stories.Signature.from_bytes(other_blob))
+    missing = [m for m in members if m not in scored]
+    for start in range(0, len(missing), _CHUNK):
+        chunk = missing[start : start + _CHUNK]
+        for other, other_blob in store.conn.execute(
+            f"SELECT post, sig FROM story_sig WHERE post IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ):
+            scored[other] = stories.similarity(sig, stories.Signature.from_bytes(other_blob))
+    threshold = store.story_threshold()
+    same = [
+        SimilarPost(m, True, *_scores(scored.get(m, stories.Similarity(0.0, 0.0)))) for m in members
+    ]
+    near = [
+        SimilarPost(p, False, *_scores(sim))
+        for p, sim in scored.items()
+        if p not in members and sim.score >= threshold / 2
+    ]
+    order = lambda s: (-s.score, s.id)  # noqa: E731
+    return sorted(same, key=order) + sorted(near, key=order)[:nearest]
+
+
+def _scores(sim: Any) -> tuple[float, float, float]:
+    return (round(sim.score, 3), round(sim.text, 3), round(sim.numbers, 3))
+
+
+def story_stats(
+    store: Store, filters: Filters | None = None, *, top: int | None = 10,
+    include: str | None = None, exclude: str | None = None,
+) -> StoryStats:  # fmt: skip
+    """Posts and stories in all, per category (each of a post's categories), source and month,
+    and the ``top`` largest stories (most posts; stories of one post are not listed); of the
+    posts matching ``include`` and not ``exclude`` when given (``stats QUERY``)."""
+    where, params = selection_where(filters, include, exclude)
+    story = "coalesce(posts.story, posts.id)"
+    conn = store.conn
+    limit = -1 if top is None else top
+
+    def counts(column: str, join: str = "") -> list[StoryCount]:
+        rows = conn.execute(
+            f"SELECT {column} AS value, count(*) AS n, count(DISTINCT {story}) "
+            f"FROM posts {join} {where} GROUP BY value ORDER BY n DESC, value LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [StoryCount(*r) for r in rows]
+
+    posts, n_stories = conn.execute(
+        f"SELECT count(*), count(DISTINCT {story}) FROM posts {where}", params
+    ).fetchone()
+    largest = conn.execute(
+        f"SELECT {story} AS s, count(*) AS n, json_group_array(DISTINCT posts.source) "
+        f"FROM posts {where} GROUP BY s HAVING n > 1 ORDER BY n DESC, s LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    heads = {p.id: p for p in posts_by_ids(store, [r[0] for r in largest], text=False)}
+    return StoryStats(
+        posts=posts,
+        stories=n_stories,
+        categories=counts("c.category", "LEFT JOIN post_categories c ON c.post_id = posts.id"),
+        sources=counts("posts.source"),
+        months=[
+            StoryCount(*r)
+            for r in conn.execute(
+                f"SELECT substr(posts.date, 1, 7) AS value, count(*), count(DISTINCT {story}) "
+                f"FROM posts {where} {'AND' if where else 'WHERE'} posts.date_utc IS NOT NULL "
+                "GROUP BY value ORDER BY value",
+                params,
+            ).fetchall()
+        ],
+        largest=[
+            LargestStory(s, heads[s].title, heads[s].date, n, _sources(src))
+            for s, n, src in largest
+            if s in heads
+        ],
+    )

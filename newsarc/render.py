@@ -24,7 +24,7 @@ from .output import clean
 if TYPE_CHECKING:
     from .ingest import ImportResult
     from .models import Post
-    from .queries import ArchiveStats
+    from .queries import ArchiveStats, StoryStats
     from .search import SearchResult, Term
     from .trends import Trend
 
@@ -83,8 +83,9 @@ def _title(post: Post, *, preview: bool = True) -> Text:
 
 
 def posts_table(
-    posts: Sequence[Post], footer: str, *, plain: bool = False, width: int = 100
-) -> Table:
+    posts: Sequence[Post], footer: str, *, plain: bool = False, width: int = 100,
+    stories: dict[int, tuple[int, list[str]]] | None = None,
+) -> Table:  # fmt: skip
     """The table of list: id, date, source or category, title (cut to fit ``width``).
     ``plain``: no box drawing at all (the header is not underlined)."""
     from rich import box
@@ -109,22 +110,43 @@ def posts_table(
     )
     table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for post in posts:
-        table.add_row(str(post.id), _date(post), safe_text(_where(post)), _title(post))
+        title = _title(post)
+        n, sources = (stories or {}).get(post.id, (1, []))
+        if n > 1:  # collapsed: the copies' count first, so the cut title never hides it
+            title = Text.assemble((f"+{n - 1:,} ", "yellow"), title)
+            where = ", ".join(sources) or _where(post)
+        else:
+            where = _where(post)
+        table.add_row(str(post.id), _date(post), safe_text(where), title)
     return table
+
+
+def _copies(posts: int, sources: Sequence[str]) -> Text:
+    """``+3 copies · 财联社, 澎湃新闻`` under a collapsed result (outlets are post content)."""
+    line = Text("       ")
+    line.append("+" + count_of(posts - 1, "copy", "copies"), style="yellow")
+    if sources:
+        line.append(" · ", style="dim")
+        line.append(safe_text(", ".join(sources), style="magenta"))
+    return line
 
 
 def print_posts(
     posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False,
-    out: Console | None = None,
+    out: Console | None = None, stories: dict[int, tuple[int, list[str]]] | None = None,
 ) -> None:  # fmt: skip
-    """``newsarc list`` on a terminal: the table, with a footer giving the count and total."""
+    """``newsarc list`` on a terminal: the table, with a footer giving the count and total.
+    ``stories`` (collapsed): post id → (posts of its story, their outlets); ``total`` then
+    counts stories."""
     out = out or console(plain=plain)
+    noun = "stories" if stories is not None else "posts"
     if not posts:
-        console(sys.stderr, plain=plain).print(Text(f"No posts (of {total:,}).", style="yellow"))
+        console(sys.stderr, plain=plain).print(Text(f"No {noun} (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
-    footer = f"{first:,}–{last:,} of {total:,} posts"
-    out.print(posts_table(posts, footer, plain=plain, width=out.width))
+    footer = f"{first:,}–{last:,} of {total:,} {noun}"
+    table = posts_table(posts, footer, plain=plain, width=out.width, stories=stories)
+    out.print(table)
 
 
 def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
@@ -162,18 +184,60 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
         title.stylize("bold")
         head.append(title)
         out.print(head, no_wrap=True, overflow="ellipsis")
+        if hit.story_posts > 1:
+            out.print(
+                _copies(hit.story_posts, hit.story_sources), no_wrap=True, overflow="ellipsis"
+            )
         if hit.snippet:
             line = Text("       ")
             line.append(snippet_text(hit.snippet, hit.highlights))
             out.print(line, no_wrap=True, overflow="ellipsis")
     shown_to = offset + len(result.hits)
+    matched = (
+        count_of(result.total, "story matches", "stories match")
+        if result.collapsed
+        else count_of(result.total, "post matches", "posts match")
+    )
     out.print(
         Text(
-            f"\n{count_of(result.total, 'post matches', 'posts match')}; "
-            f"showing {offset + 1:,}–{shown_to:,}.",
+            f"\n{matched}; showing {offset + 1:,}–{shown_to:,}.",
             style="bold",
         )
     )
+
+
+def print_similar(
+    target: Post, records: Sequence[dict[str, Any]], threshold: float, *, plain: bool = False
+) -> None:
+    """``newsarc similar`` on a terminal: the post, then its story's posts and the nearest
+    others, each with its score."""
+    out = console(plain=plain)
+    head = Text()
+    head.append(f"{target.id} ", style="cyan")
+    head.append(_title(target, preview=False))
+    out.print(head, no_wrap=True, overflow="ellipsis")
+    if not records:
+        out.print(Text("No similar posts.", style="yellow"))
+        return
+    for same in (True, False):
+        rows = [r for r in records if r["same_story"] is same]
+        if not rows:
+            continue
+        label = "same story" if same else f"nearest below the threshold ({threshold:g})"
+        out.print(Text(f"\n{label}", style="bold"))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(justify="right", style="cyan", no_wrap=True)
+        table.add_column(justify="right", style="yellow", no_wrap=True)
+        table.add_column(style="green", no_wrap=True)
+        table.add_column(style="magenta", no_wrap=True, max_width=12, overflow="ellipsis")
+        rest = max(8, out.width - 8 - 6 - 16 - 12 - 4 * 3)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=rest)
+        for r in rows:
+            table.add_row(
+                str(r["id"]), f"{r['score']:.2f}", (r["date"] or "")[:16].replace("T", " "),
+                safe_text(r["source"] or r["category"] or ""), safe_text(r["title"]),
+            )  # fmt: skip
+        out.print(table)
 
 
 # -- show -----------------------------------------------------------------------------------------
@@ -333,10 +397,16 @@ def _counts_table(
     return table
 
 
-def print_stats(stats: ArchiveStats, *, plain: bool = False, out: Console | None = None) -> None:
-    """``newsarc stats`` on a terminal: totals, then bar charts per category, source, tag, month."""
+def print_stats(
+    stats: ArchiveStats, *, plain: bool = False, out: Console | None = None,
+    stories: StoryStats | None = None,
+) -> None:  # fmt: skip
+    """``newsarc stats`` on a terminal: totals, then bar charts per category, source, tag, month
+    (with ``stories``: the stories of each, and the largest stories)."""
     out = out or console(plain=plain)
     head = Text(f"{stats.posts:,} posts", style="bold")
+    if stories is not None:
+        head.append(f" · {stories.stories:,} stories", style="bold")
     if stats.first_date and stats.last_date:
         head.append(f"  {stats.first_date[:10]} → {stats.last_date[:10]}")
     if stats.undated:
@@ -356,6 +426,45 @@ def print_stats(stats: ArchiveStats, *, plain: bool = False, out: Console | None
         out.print()
         months: list[tuple[str | None, int]] = list(stats.months)
         out.print(_counts_table("months", months, None, plain=plain, width=out.width))
+    if stories is not None:
+        _print_stories(stories, out)
+
+
+def _print_stories(stories: StoryStats, out: Console) -> None:
+    """Stories per category, source and month (posts → stories), and the largest stories."""
+    for title, counts in (
+        ("stories per category", stories.categories),
+        ("stories per source", stories.sources),
+        ("stories per month", stories.months),
+    ):
+        if not counts:
+            continue
+        out.print()
+        out.print(Text(f"{title} (posts → stories)", style="bold"))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
+        table.add_column(justify="right", style="cyan", no_wrap=True)
+        table.add_column(justify="right", style="green", no_wrap=True)
+        for c in counts:
+            label = safe_text(c.value) if c.value else Text("(none)", style="dim italic")
+            table.add_row(label, f"{c.posts:,}", f"→ {c.stories:,}")
+        out.print(table)
+    if stories.largest:
+        out.print()
+        out.print(Text("largest stories (id, posts, title, outlets)", style="bold"))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        id_width = max(len(str(s.story)) for s in stories.largest)
+        table.add_column(justify="right", style="cyan", no_wrap=True, min_width=id_width)
+        table.add_column(justify="right", style="yellow", no_wrap=True, min_width=9)
+        # the title gets the room left, or Rich shrinks the id column away first
+        rest = max(8, out.width - id_width - 9 - 2 * 3)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=rest)
+        for s in stories.largest:
+            line = safe_text(s.title or "(no title)")
+            if s.sources:
+                line.append("  " + clean(", ".join(s.sources)), style="magenta")
+            table.add_row(str(s.story), f"{s.posts:,} posts", line)
+        out.print(table)
 
 
 # -- trend ----------------------------------------------------------------------------------------
@@ -421,7 +530,8 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
     what = " ".join(trend.queries) if trend.kind != "query" else " vs ".join(trend.queries)
     head = Text()
     head.append_text(safe_text(what or "all posts", style="bold"))
-    head.append(f"  posts per {trend.by.value}", style="dim")
+    units = "stories" if trend.unit == "story" else "posts"
+    head.append(f"  {units} per {trend.by.value}", style="dim")
     out.print(head, overflow="ellipsis", no_wrap=True)
     if trend.kind is not None:
         series_totals = {x.name: x.total for x in trend.series}
@@ -471,13 +581,14 @@ def print_trend(trend: Trend, *, plain: bool = False, out: Console | None = None
 
     foot = Text(style="dim")
     if not side:  # compared queries have their totals in the legend
-        foot.append(count_of(trend.total, "post") + (", " if trend.periods else ""))
+        foot.append(count_of(trend.total, trend.unit, units) + (", " if trend.periods else ""))
     if trend.periods:
         first, last = trend.periods[0].start, trend.periods[-1].end
         foot.append(f"{first.isoformat()} → {last.isoformat()}")
     out.print(foot, overflow="fold")
     if trend.undated:  # a line of its own: the footer stays whole at 40 columns
-        out.print(Text(f"{count_of(trend.undated, 'undated post')} not shown", style="yellow"))
+        undated = count_of(trend.undated, f"undated {trend.unit}", f"undated {units}")
+        out.print(Text(f"{undated} not shown", style="yellow"))
     if trend.empty:
         message = Text("No posts match", style="yellow")
         if what:

@@ -20,12 +20,20 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
-from .queries import Filters, count_matches, match_page, posts_by_ids
+from .queries import (
+    Filters,
+    Match,
+    count_matches,
+    count_stories,
+    match_page,
+    posts_by_ids,
+    story_page,
+)
 from .store import Store
 
 FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
@@ -331,17 +339,37 @@ class Hit:
     snippet: str
     #: (start, end) character spans of matched text inside ``snippet``
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: collapsed results: how many matching posts the hit's story has, and their outlets
+    story_posts: int = 1
+    story_sources: list[str] = field(default_factory=list)
+
+    def to_record(self, with_text: bool = False, *, collapsed: bool = False) -> dict[str, Any]:
+        """The post's record with the score and snippet (and, collapsed, its story's count and
+        outlets): the one shape of search results in every data format."""
+        record = {**self.post.to_record(with_text=with_text), "score": self.score}
+        record["snippet"] = self.snippet
+        if collapsed:
+            record["story_posts"] = self.story_posts
+            record["story_sources"] = self.story_sources
+        return record
 
 
 @dataclass
 class SearchResult:
+    """``total``: matching posts, or stories when ``collapsed`` (each story one hit)."""
+
     total: int
     hits: list[Hit]
+    collapsed: bool = False
 
 
-def count(store: Store, query: str, filters: Filters | None = None) -> int:
-    """How many posts match."""
+def count(
+    store: Store, query: str, filters: Filters | None = None, *, stories: bool = False
+) -> int:
+    """How many posts match (with ``stories``: how many stories have a matching post)."""
     compiled = compile_query(query)
+    if stories:
+        return count_stories(store, compiled.include, compiled.exclude, filters)
     return count_matches(store, compiled.include, compiled.exclude, filters)
 
 
@@ -355,22 +383,38 @@ def search(
     offset: int = 0,
     text: bool = True,
     snippets: bool = True,
+    collapse: bool = False,
 ) -> SearchResult:
-    """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
+    """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date. With
+    ``collapse``, each story once (its best-ranked matching post), and ``total`` counts stories."""
     compiled = compile_query(query)
-    page = match_page(
-        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset
-    )
-    posts = posts_by_ids(store, [m.id for m in page.matches], text=True)
-    scores = {m.id: m.score for m in page.matches}
+    if collapse:
+        stories = story_page(
+            store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
+            offset=offset,
+        )  # fmt: skip
+        rows = {r.id: r for r in stories.rows}
+        matches = [Match(r.id, r.score) for r in stories.rows]
+        total = stories.total
+    else:
+        page = match_page(
+            store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
+            offset=offset,
+        )  # fmt: skip
+        rows, matches, total = {}, page.matches, page.total
+    posts = posts_by_ids(store, [m.id for m in matches], text=True)
+    scores = {m.id: m.score for m in matches}
     hits = []
     for post in posts:
         snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
         score = scores[post.id]
         if not text:
             post.text = None
-        hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
-    return SearchResult(page.total, hits)
+        hit = Hit(post, None if score is None else -float(score), snippet, spans)
+        if post.id in rows:
+            hit.story_posts, hit.story_sources = rows[post.id].posts, rows[post.id].sources
+        hits.append(hit)
+    return SearchResult(total, hits, collapsed=collapse)
 
 
 # -- snippets -----------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import migrations
 from .dates import format_date
@@ -29,6 +29,7 @@ from .models import body_skeleton, count_of
 
 if TYPE_CHECKING:
     from .models import ParsedPost
+    from .stories import Signature
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -223,6 +224,7 @@ class Store:
         if writable:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._check_index_version()
+            self._check_story_version()
 
     def _use_wal(self) -> None:
         """Switch the archive to WAL. The switch needs the file to itself, and SQLite does not
@@ -306,14 +308,17 @@ class Store:
 
     @staticmethod
     def fts_values(
-        title: str, text: str, categories: Sequence[str], tags: Sequence[str], source: str | None
-    ) -> tuple[str, ...]:
-        """The token strings stored for one post (deterministic: also used to delete it)."""
-        from .fold import index_form
+        title: str, text: str, categories: Sequence[str], tags: Sequence[str], source: str | None,
+        *, folded_text: str | None = None,
+    ) -> tuple[str, ...]:  # fmt: skip
+        """The token strings stored for one post (deterministic: also used to delete it).
+        ``folded_text``: ``fold.fold(text)`` when the caller has it already (import folds the
+        text once for the index and the story signature)."""
+        from .fold import grams, index_form
 
         return (
             index_form(title),
-            index_form(text),
+            index_form(text) if folded_text is None else " ".join(grams(folded_text)),
             " ".join(index_form(category) for category in categories),
             " ".join(index_form(tag) for tag in tags),
             index_form(source or ""),
@@ -533,6 +538,7 @@ class Store:
             ).fetchall()
         ]
         for post_id in orphans:
+            self.detach_story(post_id)  # a story it heads passes to its next post
             self._fts_delete(post_id)
             conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
             conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
@@ -545,6 +551,213 @@ class Store:
             "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
             (size, mtime_ns, db_text(path)),
         )
+
+    # -- stories (see ``stories``; the tables are described in ``migrations.m006_stories``) ----
+
+    def story_threshold(self) -> float:
+        """The threshold the archive's stories were grouped with (``maintenance`` sets it)."""
+        from .stories import DEFAULT_THRESHOLD
+
+        row = self.conn.execute(
+            "SELECT value FROM settings WHERE key = 'story_threshold'"
+        ).fetchone()
+        return float(row[0]) if row else DEFAULT_THRESHOLD
+
+    def _check_story_version(self) -> None:
+        """Group the stories again when they were made by other signature code or another
+        hash function (``stories.VERSION``, ``stories.HASH_CHECK``), or never (an archive from
+        before stories): once, in one transaction, so an interrupted run is simply redone."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = 'story_version'").fetchone()
+        if row is None or row[0] != _story_version():
+            self.rebuild_stories(self.story_threshold())
+
+    def plan_story(
+        self, sig: Signature, text: str, date_utc: int | None, post_id: int | None = None,
+        *, threshold: float | None = None, learn: bool = True,
+    ) -> StoryPlan:  # fmt: skip
+        """Where a post goes (inside the write transaction, before its row is written): the
+        story of its best-scoring candidate at or above the threshold, else its own. ``sig``
+        comes from the import worker; when some of its paragraphs are known boilerplate it is
+        made again from ``text`` without them. ``post_id`` is None for a post not stored yet
+        (it will get the highest id). ``learn`` records its paragraphs' contexts."""
+        from . import stories
+        from .queries import learnt_paragraphs, story_candidates
+
+        conn = self.conn
+        threshold = self.story_threshold() if threshold is None else threshold
+        if sig.contexts:
+            learnt = learnt_paragraphs(self, [k for k, _ in sig.contexts])
+            if learnt:
+                sig = stories.signature(text, skip=learnt)
+            if learn:
+                self._learn_paragraphs(sig)
+        if sig.empty:
+            return StoryPlan(sig, None, None)
+        rows = story_candidates(self, sig.band_keys(), post_id)
+        match = stories.best_match(stories.plausible(rows, sig, threshold), sig, threshold)
+        if match is None:
+            return StoryPlan(sig, None, None)
+        rep, rep_date = conn.execute(
+            "SELECT r.id, r.date_utc FROM posts p JOIN posts r ON r.id = coalesce(p.story, p.id) "
+            "WHERE p.id = ?",
+            (match.post,),
+        ).fetchone()
+        if _earlier((date_utc, post_id), (rep_date, rep)):
+            return StoryPlan(sig, None, rep)  # this post is the story's earliest now
+        return StoryPlan(sig, rep, None)
+
+    def _learn_paragraphs(self, sig: Signature) -> None:
+        from .stories import BOILERPLATE_CONTEXTS
+
+        # no more contexts per paragraph than the rule needs; the context's top 32 bits are
+        # enough to tell different rests apart
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO story_paragraph (key, context) SELECT ?1, ?2 "
+            "WHERE (SELECT count(*) FROM story_paragraph WHERE key = ?1) < ?3",
+            [(key, rest >> 32, BOILERPLATE_CONTEXTS) for key, rest in sig.contexts],
+        )
+
+    def record_story(self, post_id: int, plan: StoryPlan) -> None:
+        """Keep a placed post's signature and band keys (after its row is written with
+        ``story = plan.story``), and move the story it became the earliest post of to its id."""
+        conn = self.conn
+        if plan.renames is not None:
+            conn.execute(
+                "UPDATE posts SET story = ? WHERE (story = ? OR id = ?) AND id != ?",
+                (post_id, plan.renames, plan.renames, post_id),
+            )
+        if plan.sig.empty:
+            return
+        conn.execute(
+            "INSERT OR REPLACE INTO story_sig VALUES (?, ?)", (post_id, plan.sig.to_bytes())
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO story_band VALUES (?, ?)",
+            [(key, post_id) for key in plan.sig.band_keys()],
+        )
+
+    def detach_story(self, post_id: int) -> None:
+        """Take a stored post out of its story before its content changes or it is deleted:
+        its signature and band keys go, and a story it was the earliest post of passes to the
+        next earliest. (Band keys are found again from the stored text; any left behind only
+        add a candidate that the signature no longer backs.)"""
+        from .stories import signature
+
+        conn = self.conn
+        row = conn.execute(
+            "SELECT text, coalesce(story, id) FROM posts WHERE id = ?", (post_id,)
+        ).fetchone()
+        if row is None:
+            return
+        text, story = row
+        conn.execute("DELETE FROM story_sig WHERE post = ?", (post_id,))
+        conn.executemany(
+            "DELETE FROM story_band WHERE key = ? AND post = ?",
+            [(key, post_id) for key in signature(text or "").band_keys()],
+        )
+        if story != post_id:
+            return
+        heir = conn.execute(
+            "SELECT id FROM posts WHERE story = ? AND id != ? "
+            "ORDER BY date_utc ASC NULLS LAST, id LIMIT 1",
+            (post_id, post_id),
+        ).fetchone()
+        if heir is not None:
+            conn.execute(
+                "UPDATE posts SET story = ? WHERE story = ? AND id != ?",
+                (heir[0], post_id, heir[0]),
+            )
+            conn.execute("UPDATE posts SET story = NULL WHERE id = ?", (heir[0],))
+
+    def rebuild_stories(
+        self, threshold: float | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Group every post again (``maintenance --rebuild-stories``, or a new signature
+        version) with ``threshold`` (stored as the archive's), as ``stories.StoryIndex.rebuild``
+        does: every paragraph's contexts are counted first, then the posts are placed oldest
+        first, so the first posts under a disclaimer are judged knowing it. One transaction:
+        interrupted, nothing changes. Returns the number of posts."""
+        from . import stories
+
+        threshold = stories.validate_threshold(
+            self.story_threshold() if threshold is None else threshold
+        )
+        with self.transaction() as conn:
+            for table in ("story_sig", "story_band", "story_paragraph"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("UPDATE posts SET story = NULL WHERE story IS NOT NULL")
+            order = [
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT id, date_utc FROM posts ORDER BY date_utc ASC NULLS LAST, id"
+                )
+            ]
+            total = len(order)
+            for pass_ in (1, 2):
+                for start in range(0, total, _STORY_BATCH):
+                    chunk = order[start : start + _STORY_BATCH]
+                    marks = ", ".join("?" * len(chunk))
+                    texts = dict(
+                        conn.execute(
+                            f"SELECT id, text FROM posts WHERE id IN ({marks})",
+                            [i for i, _ in chunk],
+                        ).fetchall()
+                    )
+                    for post_id, date_utc in chunk:
+                        text = texts[post_id] or ""
+                        sig = stories.signature(text)
+                        if pass_ == 1:
+                            self._learn_paragraphs(sig)
+                            continue
+                        plan = self.plan_story(
+                            sig, text, date_utc, post_id, threshold=threshold, learn=False
+                        )
+                        if plan.story is not None:
+                            conn.execute(
+                                "UPDATE posts SET story = ? WHERE id = ?", (plan.story, post_id)
+                            )
+                        self.record_story(post_id, plan)
+                    if progress is not None:
+                        progress(start + len(chunk) + (total if pass_ == 2 else 0), 2 * total)
+            conn.executemany(
+                "INSERT OR REPLACE INTO settings VALUES (?, ?)",
+                [("story_threshold", repr(threshold)), ("story_version", _story_version())],
+            )
+        return total
+
+
+# -- stories ------------------------------------------------------------------------------------
+
+#: posts whose text a story rebuild reads at a time
+_STORY_BATCH = 1000
+
+
+class StoryPlan(NamedTuple):
+    """Where a post goes: ``sig`` its final signature (learnt boilerplate left out); ``story``
+    the id stored in ``posts.story`` (None: its own story); ``renames``: the story whose
+    earliest post it becomes, whose members then take its id."""
+
+    sig: Signature
+    story: int | None
+    renames: int | None
+
+
+def _story_version() -> str:
+    """Stories made under another value are grouped again when the archive opens."""
+    from .stories import HASH_CHECK, VERSION
+
+    return f"{VERSION}:{HASH_CHECK}"
+
+
+def _earlier(a: tuple[int | None, int | None], b: tuple[int | None, int | None]) -> bool:
+    """Whether post ``a`` (date_utc, id) comes before ``b`` in story order: by date, undated
+    last, then by id (None: a post not stored yet, after every stored one)."""
+
+    def key(p: tuple[int | None, int | None]) -> tuple[bool, int, float]:
+        date, post = p
+        return (date is None, date or 0, float("inf") if post is None else post)
+
+    return key(a) < key(b)
 
 
 # -- the posts row ------------------------------------------------------------------------------
@@ -580,4 +793,5 @@ def post_row(
         "source_mtime_ns": mtime_ns,
         "imported_at": now,
         "updated_at": now,
+        "story": None,  # its own story until the importer places it (``Store.plan_story``)
     }

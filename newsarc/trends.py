@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .dates import LOCAL_FORMAT
-from .queries import Filters, day_counts
+from .queries import Filters, day_counts, day_stories
 from .search import match_expressions
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ class Trend:
     #: the posts counted: with a split by tag a post counts in each of its tags, not here
     total: int = 0
     queries: list[str] = field(default_factory=list)
+    #: what is counted: ``post``, or ``story`` (``--stories``: copies count once)
+    unit: str = "post"
 
     @property
     def empty(self) -> bool:
@@ -194,12 +196,16 @@ def trend(
     by: By | str | None = None,
     split: Split | str | None = None,
     top: int | None = 5,
+    stories: bool = False,
 ) -> Trend:
     """Posts per period matching ``queries``: one query (or none: every post) as one series,
     split into the ``top`` groups of ``split`` and ``other``, or several queries compared, one
     series each. ``by`` None chooses the period from the range (at most ``MAX_BARS`` bars).
     The range runs from ``--since`` (or the first matching day) to ``--until`` (or the last
-    one). ``QueryError``/``UsageError`` for a bad query; ``ValueError`` for a bad ``by``/``split``.
+    one). ``stories`` counts stories instead of posts: a story with matching posts in a period
+    counts once there, however many copies it has (``posts.story``, shared with search's
+    collapse). ``QueryError``/``UsageError`` for a bad query; ``ValueError`` for a bad
+    ``by``/``split``.
     """
     filters = filters or Filters()
     by = By(by) if by is not None else None
@@ -208,9 +214,19 @@ def trend(
         raise ValueError("a trend is split by groups or compares queries, not both")
     texts = list(queries) or [""]
     compiled = [match_expressions(q) for q in texts]
-    per_series: dict[str | None, dict[str, int]] = {}
+    # series → day → posts, or (stories) the set of stories with a post that day
+    per_series: dict[str | None, dict[str, Any]] = {}
     undated = 0
+    undated_stories: set[int] = set()
     for text, (include, exclude) in zip(texts, compiled, strict=True):
+        if stories:
+            for story in day_stories(store, include, exclude, filters, split=split):
+                name = text if len(texts) > 1 else story.group
+                if story.day is None:
+                    undated_stories.add(story.story)
+                    continue
+                per_series.setdefault(name, {}).setdefault(story.day, set()).add(story.story)
+            continue
         for row in day_counts(store, include, exclude, filters, split=split):
             name = text if len(texts) > 1 else row.group
             if row.day is None:
@@ -218,9 +234,14 @@ def trend(
                 continue
             days = per_series.setdefault(name, {})
             days[row.day] = days.get(row.day, 0) + row.posts
-    total = sum(sum(days.values()) for days in per_series.values())
-    if split is Split.tag:  # a post counts once in the total, though in each of its tags
-        total = sum(r.posts for r in day_counts(store, *compiled[0], filters) if r.day)
+    if stories:
+        undated = len(undated_stories)
+        # a story counts once in the total, though in several periods, groups or queries
+        total = len({s for days in per_series.values() for day in days.values() for s in day})
+    else:
+        total = sum(sum(days.values()) for days in per_series.values())
+        if split is Split.tag:  # a post counts once in the total, though in each of its tags
+            total = sum(r.posts for r in day_counts(store, *compiled[0], filters) if r.day)
 
     all_days = sorted({d for days in per_series.values() for d in days})
     first = _bound_day(filters.since, end=False) or (_day(all_days[0]) if all_days else None)
@@ -233,7 +254,14 @@ def trend(
         spans = periods(first, last, chosen)
     index = {p.label: i for i, p in enumerate(spans)}
 
-    def counts(days: dict[str, int]) -> list[int]:
+    def counts(days: dict[str, Any]) -> list[int]:
+        if stories:  # the distinct stories of each period's days
+            found: list[set[int]] = [set() for _ in spans]
+            for day, ids in days.items():
+                i = index.get(period_of(_day(day), chosen).label)
+                if i is not None:
+                    found[i] |= ids
+            return [len(ids) for ids in found]
         out = [0] * len(spans)
         for day, n in days.items():
             i = index.get(period_of(_day(day), chosen).label)
@@ -248,16 +276,25 @@ def trend(
         series = [Series(None, counts(per_series.get(None, {})))]
         kind = None
     else:
-        totals = {g: sum(d.values()) for g, d in per_series.items()}
+        totals = {
+            g: len(set().union(*d.values())) if stories else sum(d.values())
+            for g, d in per_series.items()
+        }
         kept = _top(totals, top)
         series = [Series(g, counts(per_series[g])) for g in kept]
         rest = [g for g in per_series if g not in kept]
         if rest:
             other = OTHER if OTHER not in kept else f"{OTHER} (rest)"
-            merged: dict[str, int] = {}
+            merged: dict[str, Any] = {}
             for g in rest:
                 for day, n in per_series[g].items():
-                    merged[day] = merged.get(day, 0) + n
+                    if stories:
+                        merged[day] = merged.get(day, set()) | n
+                    else:
+                        merged[day] = merged.get(day, 0) + n
             series.append(Series(other, counts(merged)))
         kind = "group"
-    return Trend(chosen, spans, series, kind, undated, total, [t for t in texts if t])
+    return Trend(
+        chosen, spans, series, kind, undated, total, [t for t in texts if t],
+        unit="story" if stories else "post",
+    )  # fmt: skip

@@ -263,7 +263,7 @@ def test_cli_since_follows_the_date_as_written(runner):
     assert [(d["period"], d["count"]) for d in days] == [("2022-03-18", 1)]
     # the post at 23:00 -05:00 on April 30th (May 1st in Beijing) is April's
     months = json.loads(run(runner, "stats", "港股", "-f", "json").stdout)["months"]
-    assert months == [{"name": "2022-04", "posts": 1}]
+    assert months == [{"name": "2022-04", "posts": 1, "stories": 1}]
     # a bound with an offset is an instant: 23:30 +05:30 is 18:00 UTC
     run(runner, "search", "印度", "--since", "2022-03-18T18:00:00Z", "--count")
     run(runner, "search", "印度", "--since", "2022-03-18T18:00:01Z", "--count", code=1)
@@ -277,3 +277,28 @@ def test_cli_stats_query_counts_the_matching_posts(runner):
     assert stats["first_date"] == "2021-12-31T10:00:00+08:00"
     narrowed = json.loads(run(runner, "stats", "芯片", "--source", "甲报", "-f", "json").stdout)
     assert narrowed["posts"] == 4 and narrowed["undated"] == 1
+
+
+def test_cli_trend_stories_counts_copies_once(tmp_path: Path):
+    """Three outlets carrying one story on one day: 3 posts, 1 story with --stories."""
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    body = "离岸人民币兑美元日内涨超200点，升至6.3512，为2018年以来最高水平。" * 3
+    for n, outlet in enumerate(["甲社", "乙社", "丙社"], 1):
+        (folder / f"2022-04-0{n}-x{n}.md").write_text(
+            f"---\ntitle: {outlet}\ndate: 2022-04-09 1{n}:00:00 +0800\n---\n{body}\n",
+            encoding="utf-8",
+        )
+    db = str(tmp_path / "a.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "import", str(folder)]).exit_code == 0
+    posts = runner.invoke(app, ["--db", db, "trend", "人民币", "--by", "day", "-f", "json"])
+    stories = runner.invoke(
+        app, ["--db", db, "trend", "人民币", "--by", "day", "-f", "json", "--stories"]
+    )
+    assert json.loads(posts.stdout)[0]["count"] == 3
+    assert json.loads(stories.stdout)[0]["count"] == 1
+    chart = runner.invoke(
+        app, ["--db", db, "trend", "人民币", "--by", "day", "-f", "table", "--stories", "--plain"]
+    )
+    assert "stories per day" in chart.stdout and "1 story" in chart.stdout

@@ -48,11 +48,15 @@ def archive(tmp_path: Path) -> Iterator[Store]:
 
 
 def records(store: Store) -> dict[str, dict]:
-    """Each post's record and blocks by article id, minus what an import decides (id, paths)."""
+    """Each post's record and blocks by article id, minus what an import decides (id, paths;
+    the story by its first post's article id)."""
     out = {}
-    for post in iter_posts(store, full=True):
+    posts = list(iter_posts(store, full=True))
+    article = {post.id: post.external_id for post in posts}
+    for post in posts:
         record = post.to_record()
         del record["id"], record["paths"]
+        record["story"] = article[record["story"]]
         record["blocks"] = [b.to_dict() for b in post.blocks or []]
         out[post.external_id] = record
     return out
@@ -127,7 +131,7 @@ def test_export_jsonl_is_the_record_shape(archive: Store):
     assert [r["id"] for r in parsed] == sorted(r["id"] for r in parsed)
     assert parsed == [p.to_record() for p in iter_posts(archive)]
     assert list(parsed[0]) == ["id", "external_id", "title", "date", "category", "categories",
-                               "tags", "source", "url", "summary", "text", "paths",
+                               "tags", "source", "url", "summary", "story", "text", "paths",
                                "missing_paths"]  # fmt: skip
 
 

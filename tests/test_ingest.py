@@ -12,7 +12,7 @@ import pytest
 from newsarc.errors import NotAPost, PostError, UsageError
 from newsarc.ingest import Importer, iter_files
 from newsarc.parse import parse_post
-from newsarc.queries import count_posts, file_state, posts_by_ids
+from newsarc.queries import count_posts, file_state, posts_by_ids, similar_posts
 from newsarc.read import read_file
 from newsarc.store import Store
 
@@ -510,3 +510,30 @@ def test_import_a_name_that_is_not_utf8_is_not_gone(tmp_path: Path):
         assert run(store, folder).gone == 0
         post.unlink()
         assert run(store, folder).gone == 1
+
+
+def test_import_prune_passes_a_story_to_its_next_post(tmp_path: Path):
+    """Pruning the earliest post of a story (its id) leaves the story to the next earliest,
+    with no signature of the deleted post left behind."""
+    folder = tmp_path / "in"
+    body = "离岸人民币兑美元日内涨超200点，升至6.3512，为2018年以来最高水平。" * 3
+    first = write_post(
+        folder / "a" / "2022-01-01-202201010000000001.md", "甲社", body=body,
+        front="date: 2022-01-01 09:00:00 +0800\n",
+    )  # fmt: skip
+    for n, outlet in ((2, "乙社"), (3, "丙社")):
+        write_post(
+            folder / "b" / f"2022-01-0{n}-20220101000000000{n}.md", outlet, body=body,
+            front=f"date: 2022-01-0{n} 09:00:00 +0800\n",
+        )  # fmt: skip
+    with Store.open(tmp_path / "a.db") as store:
+        run(store, folder)
+        stories = {p.title: p.story for p in posts_by_ids(store, [1, 2, 3])}
+        assert stories == {"甲社": 1, "乙社": 1, "丙社": 1}
+        first.unlink()
+        pruned = Importer(store, workers=1, prune=True).run([folder])
+        assert pruned.pruned_posts == 1
+        rest = posts_by_ids(store, [2, 3])
+        assert [p.story for p in rest] == [2, 2]
+        assert store.check() == []
+        assert similar_posts(store, 2)[0].id == 3

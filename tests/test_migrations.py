@@ -158,8 +158,10 @@ def test_migrations_apply_skips_recorded_names_whatever_their_order(tmp_path: Pa
 def test_extend_catalog_keeps_what_the_index_holds():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     migrations.apply(conn, 0)
-    conn.execute("ALTER TABLE posts ADD COLUMN story INTEGER")
-    migrations.extend_catalog(conn, "story")
-    migrations.extend_catalog(conn, "story")  # twice: no change
+    held = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
+    assert held == ["id", "date_utc", "category", "source", "local_date", "story"]
+    conn.execute("ALTER TABLE posts ADD COLUMN later INTEGER")
+    migrations.extend_catalog(conn, "later")
+    migrations.extend_catalog(conn, "later")  # twice: no change
     columns = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
-    assert columns == ["id", "date_utc", "category", "source", "local_date", "story"]
+    assert columns == [*held, "later"]

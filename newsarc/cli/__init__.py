@@ -41,6 +41,9 @@ COMMANDS = {
     "search": Command("search", "Search posts."),
     "list": Command("list_", "List posts, newest first."),
     "show": Command("show", "Show posts in full."),
+    "similar": Command(
+        "similar", "Posts like one post: its story's other posts, then the nearest below."
+    ),
     "export": Command("export", "Export posts to stdout or --out."),
     "stats": Command("stats", "Show statistics."),
     "trend": Command("trend", "Count matching posts per period, as a bar chart or records."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,7 @@ from newsarc.output import Format, Sort, post_line, write_records
 from . import options
 from .options import (
     CategoryOpt,
+    CollapseOpt,
     FormatOpt,
     LimitOpt,
     OffsetOpt,
@@ -44,6 +45,7 @@ def list_(
     fmt: FormatOpt = None,
     text: TextOpt = False,
     plain: PlainOpt = False,
+    collapse: CollapseOpt = None,
 ) -> None:
     """List posts, newest first.
 
@@ -55,6 +57,9 @@ def list_(
       newsarc list --category emnews --since 2022-04
       newsarc list --all --format ids | newsarc show -
       newsarc list --tag 东财滚动新闻 --format json --text
+      newsarc list --no-collapse        (every post, copies included)
+    On a terminal each story is shown once (+N: its other posts; the outlets); --collapse
+    does the same for data formats (with story_posts and story_sources).
     Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
     from newsarc.queries import iter_list, list_posts
@@ -62,9 +67,16 @@ def list_(
     filters = options.filters(category, tag, source, since, until)
     with_text = text and fmt not in (None, Format.table, Format.ids)
     people = options.for_people(fmt)
+    collapsed = options.collapse(collapse, people)
     with options.open_store(ctx, readonly=True) as store:
         posts: Iterable[Post]
-        if all_:  # streamed: a million posts are never in memory at once
+        stories = None
+        if collapsed:
+            posts, stories, total = _collapsed(
+                store, filters, sort.value, limit, offset, all_, with_text
+            )
+            shown = len(posts)
+        elif all_:  # streamed: a million posts are never in memory at once
             posts, total = iter_list(store, filters, sort=sort.value, offset=offset, text=with_text)
             shown = max(0, total - offset)
         else:
@@ -75,14 +87,36 @@ def list_(
         if people:
             from newsarc import render
 
-            render.print_posts(list(posts), total, offset, plain=options.plain(ctx, plain))
+            render.print_posts(
+                list(posts), total, offset, plain=options.plain(ctx, plain), stories=stories
+            )
         elif fmt in (None, Format.table):
             for post in posts:
                 sys.stdout.write(post_line(post))
         else:
-            records = (p.to_record(with_text=text) for p in posts)
+            records = (_record(p, text, stories) for p in posts)
             write_records(records, fmt, sys.stdout, tty=options.is_tty())
     if not shown:
         if people:  # the terminal view has said so
             raise typer.Exit(ExitStatus.NOT_FOUND)
         raise NotFoundError(options.nothing_found(offset, total))
+
+
+def _collapsed(
+    store: Any, filters: Any, sort: str, limit: int, offset: int, all_: bool, text: bool
+) -> tuple[list[Post], dict[int, tuple[int, list[str]]], int]:
+    """A page (or with ``all_`` every story) of stories: the first post of each in ``sort``
+    order, post id → (posts of its story, outlets), and how many stories there are."""
+    from newsarc.queries import posts_by_ids, story_page
+
+    page = story_page(store, None, None, filters, sort=sort, limit=None if all_ else limit,
+                      offset=offset)  # fmt: skip
+    posts = posts_by_ids(store, [r.id for r in page.rows], text=text)
+    return posts, {r.id: (r.posts, r.sources) for r in page.rows}, page.total
+
+
+def _record(post: Post, text: bool, stories: dict[int, tuple[int, list[str]]] | None) -> dict:
+    record = post.to_record(with_text=text)
+    if stories is not None:
+        record["story_posts"], record["story_sources"] = stories[post.id]
+    return record

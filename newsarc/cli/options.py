@@ -42,6 +42,15 @@ SortOpt = Annotated[
 TextOpt = Annotated[
     bool, typer.Option("--text", help="Include each post's full text in data formats.")
 ]
+CollapseOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--collapse/--no-collapse",
+        help="Each story (a post and its near-copies from other outlets) once, with its number "
+        "of posts and outlets. Default: on a terminal, yes; in data formats, every post.",
+        show_default=False,
+    ),
+]
 PlainOpt = Annotated[
     bool, typer.Option("--plain", help="No colour or box drawing (same as the global --plain).")
 ]
@@ -68,6 +77,11 @@ def is_tty(stream: Any = None) -> bool:
 def for_people(fmt: Format | None) -> bool:
     """Whether output is for a person (Rich) rather than for a script."""
     return fmt in (None, Format.table) and is_tty()
+
+
+def collapse(value: bool | None, people: bool) -> bool:
+    """``--collapse``/``--no-collapse`` as given, else collapsed only for people."""
+    return people if value is None else value
 
 
 def plain(ctx: typer.Context, local: bool = False) -> bool:

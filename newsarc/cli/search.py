@@ -14,6 +14,7 @@ from newsarc.output import Format, SearchSort, post_line, write_records
 from . import options
 from .options import (
     CategoryOpt,
+    CollapseOpt,
     FormatOpt,
     LimitOpt,
     OffsetOpt,
@@ -47,6 +48,7 @@ def search(
         bool, typer.Option("--count", "-c", help="Print only the number of matches.")
     ] = False,
     text: TextOpt = False,
+    collapse: CollapseOpt = None,
 ) -> None:
     """Search posts.
 
@@ -63,22 +65,26 @@ def search(
       title:央企 source:中国经营网 category:emnews tag:东财滚动新闻
     Example:
       newsarc search 创新联合体 --since 2022-04 --format json
+      newsarc search 离岸人民币 --count --collapse     (stories, not posts)
+    On a terminal each story is shown once (+N copies and their outlets); --no-collapse
+    shows every post, --collapse collapses data formats too.
     Exit codes: 0 something matched, 1 nothing matched, 2 bad query.
     """
     from newsarc import search as searching
 
     text_query = " ".join(query)
     filters = options.filters(category, tag, source, since, until)
+    people = options.for_people(fmt)
+    collapsed = options.collapse(collapse, people)
     with options.open_store(ctx, readonly=True) as store:
         if count:
-            n = searching.count(store, text_query, filters)
+            n = searching.count(store, text_query, filters, stories=bool(collapse))
             click.echo(n)  # the number is the answer, 0 included: nothing more to say
             raise typer.Exit(ExitStatus.OK if n else ExitStatus.NOT_FOUND)
         result = searching.search(
             store, text_query, filters, sort=sort.value, limit=limit, offset=offset,  # type: ignore[arg-type]
-            text=text, snippets=fmt is not Format.ids,
+            text=text, snippets=fmt is not Format.ids, collapse=collapsed,
         )  # fmt: skip
-    people = options.for_people(fmt)
     if people:
         from newsarc import render
 
@@ -87,10 +93,7 @@ def search(
         for hit in result.hits:
             sys.stdout.write(post_line(hit.post, hit.snippet))
     else:
-        records = (
-            {**hit.post.to_record(with_text=text), "score": hit.score, "snippet": hit.snippet}
-            for hit in result.hits
-        )
+        records = (hit.to_record(with_text=text, collapsed=collapsed) for hit in result.hits)
         write_records(records, fmt, sys.stdout, tty=options.is_tty())
     if not result.hits:
         if people:  # the terminal view has said so

@@ -47,7 +47,8 @@ def stats(
     """Show statistics.
 
     Posts per category, source, tag and month, the date range and the archive size; bar charts
-    on a terminal. With a QUERY, of the posts matching it.
+    on a terminal. With a QUERY, of the posts matching it. Stories (a post and its near-copies count
+    once): in all and per category, source and month, and the largest stories (most copies).
 
     \b
     Examples:
@@ -56,7 +57,7 @@ def stats(
       newsarc stats 创新联合体 --top 5
     Exit codes: 0 posts counted, 1 no posts (the counts are still printed), 2 bad option.
     """
-    from newsarc.queries import archive_stats
+    from newsarc.queries import archive_stats, story_stats
     from newsarc.search import match_expressions
     from newsarc.stats import stats_document, stats_rows
 
@@ -66,16 +67,18 @@ def stats(
     include, exclude = match_expressions(" ".join(query or []))
     with options.open_store(ctx, readonly=True) as store:
         result = archive_stats(store, selection, top=top or None, include=include, exclude=exclude)
+        stories = story_stats(store, selection, top=top or None, include=include, exclude=exclude)
     people = options.for_people(fmt)
     if people:
         from newsarc import render
 
-        render.print_stats(result, plain=options.plain(ctx, plain))
+        render.print_stats(result, plain=options.plain(ctx, plain), stories=stories)
     elif fmt is Format.json:
-        sys.stdout.write(to_json(stats_document(result), indent=2) + "\n")
+        sys.stdout.write(to_json(stats_document(result, stories), indent=2) + "\n")
     else:
         data_format = Format.tsv if fmt in (None, Format.table) else fmt
-        write_records(stats_rows(result), data_format, sys.stdout, tty=options.is_tty())
+        rows = stats_rows(result, stories)
+        write_records(rows, data_format, sys.stdout, tty=options.is_tty())
     if not result.posts:
         if people:  # the terminal view has said so
             raise typer.Exit(ExitStatus.NOT_FOUND)

@@ -63,6 +63,10 @@ def trend(
             show_default=False,
         ),
     ] = None,  # fmt: skip
+    stories: Annotated[
+        bool,
+        typer.Option("--stories", help="Count stories, not posts: copies of one story count once."),
+    ] = False,
     plain: PlainOpt = False,
 ) -> None:
     """Count matching posts per period, as a bar chart or records.
@@ -78,6 +82,7 @@ def trend(
       newsarc trend 创新联合体 --split source --top 5
       newsarc trend --compare 芯片 半导体
       newsarc trend 港股 --by week --format csv
+      newsarc trend 芯片 --stories
     Exit codes: 0 something matched, 1 nothing matched (the empty chart is
     still drawn), 2 bad query or option.
     """
@@ -95,7 +100,9 @@ def trend(
         raise UsageError("--split counts one query: drop --split or compare queries")
     selection = options.filters(category, tag, source, since, until)
     with options.open_store(ctx, readonly=True) as store:
-        result = count_trend(store, series, selection, by=by, split=split, top=top or None)
+        result = count_trend(
+            store, series, selection, by=by, split=split, top=top or None, stories=stories
+        )
     people = fmt is Format.table or options.for_people(fmt)
     if people:
         from newsarc import render

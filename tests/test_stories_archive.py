@@ -1,0 +1,287 @@
+"""Stories in the archive: placement at import (through the real importer), stability, the
+rebuild, and the queries every command shares (collapse, story counts, members, similar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stories.labelled import HERE, load_labelled
+
+from newsarc import queries, stories
+from newsarc.errors import UsageError
+from newsarc.ingest import Importer
+from newsarc.search import compile_query
+from newsarc.store import Store
+
+
+def copy_labelled(target: Path) -> dict[str, str]:
+    """The labelled set under names of their own (the copies' file names carry their
+    original's article id, which would make them one post): file name → labelled name."""
+    target.mkdir(parents=True, exist_ok=True)
+    _, labels = load_labelled()
+    names = {}
+    for i, name in enumerate(sorted(labels)):
+        shutil.copy2(HERE / name, target / f"post-{i:03d}.md")
+        names[f"post-{i:03d}.md"] = name
+    return names
+
+
+def grouping(store: Store, names: dict[str, str]) -> dict[str, int]:
+    """Labelled name → story id, read through the records every output uses."""
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM posts")]
+    out = {}
+    for post in queries.posts_by_ids(store, ids, text=False):
+        for path in post.paths:
+            if Path(path).name in names:
+                out[names[Path(path).name]] = post.to_record()["story"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
+    """An archive of the labelled set imported by the real importer (with workers), kept
+    read-only by the tests that use it; copy it to change it."""
+    root = tmp_path_factory.mktemp("labelled")
+    names = copy_labelled(root / "posts")
+    with Store.open(root / "a.db") as store:
+        result = Importer(store, workers=2).run([root / "posts"])
+        assert result.imported == len(names) and not result.failed
+    return root / "a.db", root / "posts", names
+
+
+@pytest.fixture
+def archive(labelled, tmp_path: Path) -> Iterator[Store]:
+    db, _, _ = labelled
+    shutil.copy(db, tmp_path / "a.db")
+    with Store.open(tmp_path / "a.db") as store:
+        yield store
+
+
+def earliest_rule(store: Store) -> None:
+    """Every story id is the earliest post of its group (by date, undated last, then id)."""
+    groups: dict[int, list[tuple[bool, int, int]]] = defaultdict(list)
+    for post_id, date_utc, story in store.conn.execute(
+        "SELECT id, date_utc, coalesce(story, id) FROM posts"
+    ):
+        groups[story].append((date_utc is None, date_utc or 0, post_id))
+    for story, members in groups.items():
+        assert min(members)[2] == story, (story, members)
+
+
+def test_stories_import_matches_the_labels(labelled):
+    db, _, names = labelled
+    _, labels = load_labelled()
+    with Store.open(db) as store:
+        story = grouping(store, names)
+        assert len(story) == len(labels)
+        quality = stories.pair_quality(story, labels)
+        assert quality.precision >= 0.95 and quality.recall >= 0.90, quality
+        earliest_rule(store)
+        # and the rebuild (every paragraph counted first) is at least as good
+        store.rebuild_stories()
+        rebuilt = stories.pair_quality(grouping(store, names), labels)
+        assert rebuilt.precision >= 0.95 and rebuilt.recall >= quality.recall, rebuilt
+        earliest_rule(store)
+
+
+def test_stories_are_stable_across_reimport_and_unrelated_posts(archive: Store, labelled):
+    _, posts, names = labelled
+    before = grouping(archive, names)
+    for path in posts.iterdir():  # a new mtime, the same content
+        os.utime(path, (1e9, 1e9))
+    Importer(archive, workers=0).run([posts])
+    Importer(archive, workers=0).run([Path(__file__).parent / "data"])
+    assert grouping(archive, names) == before
+    earliest_rule(archive)
+
+
+def test_stories_changed_post_is_placed_again(archive: Store, labelled):
+    _, posts, names = labelled
+    story = grouping(archive, names)
+    by_story = defaultdict(list)
+    for name, sid in story.items():
+        by_story[sid].append(name)
+    members = max(by_story.values(), key=len)
+    assert len(members) >= 3
+    file_of = {v: k for k, v in names.items()}
+    rep = story[members[0]]
+    rep_file = next(f for f in members if queries.resolve(archive, str(posts / file_of[f])) == rep)
+    # the representative gets other news: it leaves, and the next earliest carries the story
+    path = posts / file_of[rep_file]
+    text = path.read_text(encoding="utf-8")
+    head = text[: text.index("---", 4) + 4]
+    path.write_text(
+        head + "\n全新的另一条新闻：某市今日举行马拉松比赛，两万名选手参加。\n", "utf-8"
+    )
+    os.utime(path, (2e9, 2e9))
+    result = Importer(archive, workers=0).run([posts])
+    assert result.updated == 1
+    after = grouping(archive, names)
+    assert after[rep_file] == rep  # its own story now (it keeps its id)
+    rest = [m for m in members if m != rep_file]
+    new_ids = {after[m] for m in rest}
+    assert len(new_ids) == 1 and rep not in new_ids
+    earliest_rule(archive)
+    assert queries.story_members(archive, rep) and len(queries.story_members(archive, rep)) == 1
+
+
+def test_stories_post_without_text_is_its_own_story(tmp_path: Path):
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for name in ("2021-12-08-a.md", "2021-12-08-b.md"):
+        (folder / name).write_text("---\ntitle: 只有标题\ndate: 2021-12-08\n---\n", "utf-8")
+    with Store.open(tmp_path / "a.db") as store:
+        Importer(store, workers=0).run([folder])
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM posts")]
+        assert len(ids) == 2
+        assert {queries.story_of(store, i) for i in ids} == set(ids)
+        assert queries.similar_posts(store, ids[0]) == []
+
+
+def test_stories_rebuild_threshold_is_checked_and_stored(archive: Store, labelled):
+    _, _, names = labelled
+    for bad in (0, -0.1, 1.5, float("nan")):
+        with pytest.raises(UsageError):
+            archive.rebuild_stories(bad)
+    loose = stories.pair_quality(grouping(archive, names), load_labelled()[1])
+    archive.rebuild_stories(1.0)
+    assert archive.story_threshold() == 1.0
+    strict = stories.pair_quality(grouping(archive, names), load_labelled()[1])
+    assert strict.predicted < loose.predicted and strict.precision == 1.0
+    archive.close()
+    with Store.open(archive.path) as again:  # kept in the archive
+        assert again.story_threshold() == 1.0
+
+
+def test_stories_archive_from_before_stories_is_grouped_on_open(archive: Store, labelled):
+    _, _, names = labelled
+    before = grouping(archive, names)
+    conn = archive.conn
+    for table in ("story_sig", "story_band", "story_paragraph"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE posts SET story = NULL")
+    conn.execute("DELETE FROM settings WHERE key LIKE 'story_%'")
+    path = archive.path
+    archive.close()
+    with Store.open(path, readonly=True) as reader:  # no write access: each post on its own
+        assert len(set(grouping(reader, names).values())) == len(names)
+    with Store.open(path) as store:
+        after = grouping(store, names)
+    quality = stories.pair_quality(after, load_labelled()[1])
+    assert quality.recall >= 0.9 and quality.precision >= 0.95
+    assert len(set(after.values())) <= len(set(before.values())) + 2
+
+
+@pytest.mark.parametrize("query", ["人民币", "美元", "-资金", None])
+@pytest.mark.parametrize("sort", ["rank", "date", "-date", "title"])
+def test_stories_collapse_counts_each_story_once(labelled, query, sort):
+    db, _, _ = labelled
+    with Store.open(db, readonly=True) as store:
+        include = exclude = None
+        if query is not None:
+            compiled = compile_query(query)
+            include, exclude = compiled.include, compiled.exclude
+        if sort == "title" and include is not None:
+            sort = "rank"
+        matched = queries.matching_ids(store, include, exclude)
+        oracle: dict[int, list[int]] = defaultdict(list)
+        for post in queries.posts_by_ids(store, sorted(matched), text=False):
+            oracle[post.story].append(post.id)
+        page = queries.story_page(store, include, exclude, sort=sort, limit=None)
+        assert page.total == len(oracle) == queries.count_stories(store, include, exclude)
+        assert len(page.rows) == len(oracle)
+        assert sum(r.posts for r in page.rows) == len(matched)
+        for row in page.rows:
+            assert row.id in oracle[row.story] and row.posts == len(oracle[row.story])
+            sources = {p.source for p in queries.posts_by_ids(store, oracle[row.story])}
+            assert row.sources == sorted(s for s in sources if s)
+        # pages of it are slices of the whole
+        second = queries.story_page(store, include, exclude, sort=sort, limit=3, offset=3)
+        assert second.rows == page.rows[3:6] and second.total == page.total
+
+
+def test_stories_counts_per_value_and_stats_agree_with_the_posts(labelled):
+    db, _, _ = labelled
+    with Store.open(db, readonly=True) as store:
+        rows = store.conn.execute(
+            "SELECT category, source, substr(date, 1, 7), coalesce(story, id) FROM posts"
+        ).fetchall()
+        stats = queries.story_stats(store, top=None)
+        assert stats.posts == len(rows) and stats.stories == len({r[3] for r in rows})
+        for index, got in ((0, stats.categories), (1, stats.sources), (2, stats.months)):
+            want = {
+                value: (n, len({r[3] for r in rows if r[index] == value}))
+                for value, n in Counter(r[index] for r in rows).items()
+                if value is not None or index != 2  # months: dated posts only
+            }
+            assert {c.value: (c.posts, c.stories) for c in got} == want
+        sizes = Counter(r[3] for r in rows)
+        assert [s.posts for s in stats.largest] == sorted(
+            (n for n in sizes.values() if n > 1), reverse=True
+        )
+        assert all(sizes[s.story] == s.posts for s in stats.largest)
+        by_month = queries.story_counts(store, None, None, by="month")
+        assert {c.value: (c.posts, c.stories) for c in by_month if c.value} == {
+            c.value: (c.posts, c.stories) for c in stats.months
+        }
+        with pytest.raises(ValueError):
+            queries.story_counts(store, None, None, by="date; DROP TABLE posts")
+
+
+def test_stories_similar_lists_the_story_then_the_nearest(labelled):
+    db, _, names = labelled
+    with Store.open(db, readonly=True) as store:
+        story = grouping(store, names)
+        sizes = Counter(story.values())
+        big = max(sizes, key=lambda s: sizes[s])
+        found = queries.similar_posts(store, big)
+        same = [s for s in found if s.same_story]
+        assert {s.id for s in same} == {p.id for p in queries.story_members(store, big)} - {big}
+        threshold = store.story_threshold()
+        for s in found:
+            assert s.score == pytest.approx(round(s.text * s.numbers, 3), abs=0.002)
+            if not s.same_story:
+                assert threshold / 2 <= s.score
+                assert queries.story_of(store, s.id) != big
+        assert [s.score for s in same] == sorted((s.score for s in same), reverse=True)
+        assert queries.similar_posts(store, 10**9) == []
+        members = queries.story_members(store, big)
+        assert members[0].id == big and all(m.story == big for m in members)
+
+
+@pytest.mark.parametrize("query", ["人民币", None])
+@pytest.mark.parametrize("by", ["day", "month"])
+def test_stories_trend_counts_each_story_once_per_period(labelled, query, by):
+    """``trend --stories``: a period counts the distinct stories of its matching posts,
+    checked against the posts' own story ids and local dates."""
+    from newsarc.trends import By, period_of, trend
+
+    db, _, _ = labelled
+    with Store.open(db, readonly=True) as store:
+        include = exclude = None
+        if query is not None:
+            compiled = compile_query(query)
+            include, exclude = compiled.include, compiled.exclude
+        matched = queries.matching_ids(store, include, exclude)
+        oracle: dict[str, set[int]] = defaultdict(set)
+        undated: set[int] = set()
+        for post in queries.posts_by_ids(store, sorted(matched), text=False):
+            if post.date is None:
+                undated.add(post.story)
+                continue
+            day = dt.date.fromisoformat(post.date[:10])
+            oracle[period_of(day, By(by)).label].add(post.story)
+        result = trend(store, [query] if query else [], by=by, stories=True)
+        got = dict(zip([p.label for p in result.periods], result.series[0].counts, strict=True))
+        assert {k: v for k, v in got.items() if v} == {k: len(v) for k, v in oracle.items()}
+        assert result.total == len(set().union(*oracle.values()))
+        assert result.undated == len(undated) and result.unit == "story"
+        posts = trend(store, [query] if query else [], by=by)
+        assert posts.total == len(matched) - posts.undated
+        assert result.total < posts.total  # the labelled set has copies
