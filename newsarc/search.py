@@ -18,14 +18,16 @@ wildcard and no word boundary, and FTS5 syntax characters in a term are plain ch
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
-from .queries import Filters, count_matches, match_page, posts_by_ids
+from .queries import BATCH, Filters, Match, count_matches, iter_matches, posts_by_ids
 from .store import Store
 
 FIELDS = {"title": "title", "text": "text", "category": "category", "tag": "tags",
@@ -348,20 +350,49 @@ def search(
     snippets: bool = True,
 ) -> SearchResult:
     """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
+    found = iter_search(
+        store, query, filters, sort=sort, limit=limit, offset=offset, text=text, snippets=snippets
+    )  # fmt: skip
+    return SearchResult(found.total, list(found.hits))
+
+
+@dataclass
+class SearchStream:
+    total: int
+    hits: Iterator[Hit]
+
+
+def iter_search(
+    store: Store,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    sort: Sort = "rank",
+    limit: int | None = None,
+    offset: int = 0,
+    text: bool = True,
+    snippets: bool = True,
+) -> SearchStream:
+    """``search``, streamed: the hits are made a batch of posts at a time as they are consumed,
+    so printing every match of a common term keeps memory flat (``search 的 | …``)."""
     compiled = compile_query(query)
-    page = match_page(
+    found = iter_matches(
         store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset
     )
-    posts = posts_by_ids(store, [m.id for m in page.matches], text=True)
-    scores = {m.id: m.score for m in page.matches}
-    hits = []
-    for post in posts:
-        snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
-        score = scores[post.id]
-        if not text:
-            post.text = None
-        hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
-    return SearchResult(page.total, hits)
+    return SearchStream(found.total, _hits(store, found.matches, compiled, text, snippets))
+
+
+def _hits(
+    store: Store, matches: Iterator[Match], compiled: Compiled, text: bool, snippets: bool
+) -> Iterator[Hit]:
+    while batch := list(itertools.islice(matches, BATCH)):
+        scores = {m.id: m.score for m in batch}
+        for post in posts_by_ids(store, list(scores), text=True):
+            snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
+            score = scores[post.id]
+            if not text:
+                post.text = None
+            yield Hit(post, None if score is None else -float(score), snippet, spans)
 
 
 # -- snippets -----------------------------------------------------------------------------------

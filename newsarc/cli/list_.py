@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +11,7 @@ from newsarc.output import Format, Sort, post_line, write_records
 
 from . import options
 from .options import (
+    AllOpt,
     CategoryOpt,
     FormatOpt,
     LimitOpt,
@@ -26,9 +25,6 @@ from .options import (
     UntilOpt,
 )  # fmt: skip
 
-if TYPE_CHECKING:
-    from newsarc.models import Post
-
 
 def list_(
     ctx: typer.Context,
@@ -38,22 +34,22 @@ def list_(
     since: SinceOpt = None,
     until: UntilOpt = None,
     sort: SortOpt = Sort.newest,
-    limit: LimitOpt = 50,
+    limit: LimitOpt = None,
     offset: OffsetOpt = 0,
-    all_: Annotated[bool, typer.Option("--all", "-a", help="Every post: no --limit.")] = False,
+    all_: AllOpt = False,
     fmt: FormatOpt = None,
     text: TextOpt = False,
     plain: PlainOpt = False,
 ) -> None:
     """List posts, newest first.
 
-    A table on a terminal (titles cut to its width, a footer with the count shown and the
-    total); records for scripts with --format.
+    A table on a terminal, 50 posts at a time (titles cut to its width, a footer with the count
+    shown and the total); piped or with --format, every post (unless --limit), streamed.
 
     \b
     Examples:
       newsarc list --category emnews --since 2022-04
-      newsarc list --all --format ids | newsarc show -
+      newsarc list --format ids | newsarc show -
       newsarc list --tag 东财滚动新闻 --format json --text
     Exit codes: 0 posts listed, 1 none (no match, or --offset past the end), 2 bad option.
     """
@@ -62,27 +58,28 @@ def list_(
     filters = options.filters(category, tag, source, since, until)
     with_text = text and fmt not in (None, Format.table, Format.ids)
     people = options.for_people(fmt)
+    limit = options.page_limit(limit, all_, people, page=50)
     with options.open_store(ctx, readonly=True) as store:
-        posts: Iterable[Post]
-        if all_:  # streamed: a million posts are never in memory at once
-            posts, total = iter_list(store, filters, sort=sort.value, offset=offset, text=with_text)
-            shown = max(0, total - offset)
-        else:
-            posts, total = list_posts(
-                store, filters, sort=sort.value, limit=limit, offset=offset, text=with_text
-            )
-            shown = len(posts)
         if people:
             from newsarc import render
 
-            render.print_posts(list(posts), total, offset, plain=options.plain(ctx, plain))
-        elif fmt in (None, Format.table):
+            page, total = list_posts(store, filters, sort=sort.value, limit=limit, offset=offset)
+            render.print_posts(page, total, offset, plain=options.plain(ctx, plain))
+            if not page:  # the terminal view has said so
+                raise typer.Exit(ExitStatus.NOT_FOUND)
+            return
+        # streamed: a million posts are never in memory at once
+        posts, total = iter_list(
+            store, filters, sort=sort.value, offset=offset, limit=limit, text=with_text
+        )
+        if fmt in (None, Format.table):
+            written = 0
             for post in posts:
                 sys.stdout.write(post_line(post))
+                written += 1
         else:
             records = (p.to_record(with_text=text) for p in posts)
-            write_records(records, fmt, sys.stdout, tty=options.is_tty())
-    if not shown:
-        if people:  # the terminal view has said so
-            raise typer.Exit(ExitStatus.NOT_FOUND)
+            written = write_records(records, fmt, sys.stdout, tty=options.is_tty())
+    if not written:
         raise NotFoundError(options.nothing_found(offset, total))
+    options.note_cut(written, total, limit, offset)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from newsarc.errors import ExitStatus
+from newsarc.errors import ExitStatus, UsageError
 from newsarc.models import count_of
 
 from . import options
@@ -35,6 +35,11 @@ def maintenance(
       newsarc maintenance --vacuum
     Exit codes: 0 archive ok, 2 unusable archive, 4 problems found (named on stderr).
     """
+    if check and (vacuum or rebuild):
+        raise UsageError(
+            "--check changes nothing, --vacuum and --rebuild-index change the archive: "
+            "run them one after the other"
+        )
     done = []
     with options.open_store(ctx) as store:
         if not check:
