@@ -120,12 +120,17 @@ def test_list_options(runner, imported, args, ids):
     assert run(runner, "list", "--format", "ids", *args).stdout.split() == [str(i) for i in ids]
 
 
-def test_list_limit_default_and_all(runner, imported, isolated_archive):
+def test_list_limit_default_and_all(runner, imported, isolated_archive, monkeypatch):
     with Store.open(isolated_archive) as store:
         for n in range(60):
             add_post(store, external_id=f"extra{n}", date_utc=n)
-    assert len(run(runner, "list", "-f", "ids").stdout.split()) == 50
+    piped = run(runner, "list", "-f", "ids")  # piped: every post, as grep prints every match
+    assert len(piped.stdout.split()) == 72 and piped.stderr == ""
     assert len(run(runner, "list", "-f", "ids", "--all").stdout.split()) == 72
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
+    page = run(runner, "--plain", "list").stdout  # the terminal view: 50 at a time
+    assert page.rstrip().endswith("1–50 of 72 posts")
+    assert run(runner, "--plain", "list", "--all").stdout.rstrip().endswith("1–72 of 72 posts")
 
 
 @pytest.mark.parametrize("sort", ["-date", "date", "title", "id"])
@@ -487,7 +492,7 @@ def test_stats_piped_rows(runner, imported):
     assert lines[0] == "kind\tname\tposts" and "month\t2021-12\t10" in lines
     rows = [json.loads(line) for line in run(runner, "stats", "-f", "jsonl").stdout.splitlines()]
     assert {"kind": "category", "name": "emnews", "posts": 10} in rows
-    assert "ids format" in run(runner, "stats", "-f", "ids", code=2).stderr
+    assert "'ids' is not one of 'table', 'json'" in run(runner, "stats", "-f", "ids", code=2).stderr
 
 
 def test_stats_terminal_bars(runner, imported, terminal):

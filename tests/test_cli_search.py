@@ -276,7 +276,7 @@ def test_subprocess_search_does_not_import_heavy_modules(tmp_path: Path):
         (["import", "--workers", "0", "x"], "Invalid value for '--workers'"),
         (["list", "--bogus"], "No such option '--bogus'"),
         (["--bogus", "list"], "No such option '--bogus'"),
-        (["show"], "Missing argument 'ID'"),
+        (["show"], "Missing argument 'ID...'"),
         (["search"], "Missing argument 'QUERY...'"),
         (["export", "--format", "nope"], "'nope' is not one of"),
         (["nosuchcommand"], "No such command 'nosuchcommand'"),

@@ -11,9 +11,9 @@ output goes to a person.
 from __future__ import annotations
 
 import importlib
-import itertools
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -93,11 +93,20 @@ class NewsarcCommand(TyperCommand):
         return [*params[:-1], DB_AFTER_COMMAND, *params[-1:]]  # --db before --help
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return self._parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = exc.ctx or ctx  # click's parser leaves it out: name this command's --help
+            raise
+
+    def _parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not any(isinstance(p, click.Argument) and p.name == "query" for p in self.params):
             return super().parse_args(ctx, args)
-        options, terms, doubtful = split_query_terms(args, self.get_params(ctx))
+        options, terms, doubtful, complete = split_query_terms(args, self.get_params(ctx))
+        # an option missing its value (`search 央企 -n`) stays last, so click says just that
+        words = [*options, "--", *terms] if complete else options
         try:
-            return super().parse_args(ctx, [*options, "--", *terms])
+            return super().parse_args(ctx, words)
         except click.UsageError as exc:
             if not doubtful or isinstance(exc, click.exceptions.NoArgsIsHelpError):
                 raise
@@ -115,12 +124,13 @@ class NewsarcCommand(TyperCommand):
 
 def split_query_terms(
     args: list[str], params: list[click.Parameter]
-) -> tuple[list[str], list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str], bool]:
     """``args`` as (options with their values, query terms, doubtful): a word that starts with a
     single ``-`` is an option only when click would read it as one of ``params`` (``-n``, ``-n5``,
     ``-cn 5``), otherwise a term (``-国资委``, ``-2022``, ``-count``); everything after ``--`` is
     a term. Doubtful are the options that could also have been meant as terms (``-nvidia`` is
-    ``-n vidia``). Long words (``--limt``) stay options, so a typo is an error, not a search."""
+    ``-n vidia``). Long words (``--limt``) stay options, so a typo is an error, not a search.
+    Last, whether every option that takes a value has one (not ``search 央企 -n``)."""
     takes_value: dict[str, bool] = {}
     for param in params:
         if isinstance(param, click.Option):
@@ -129,6 +139,7 @@ def split_query_terms(
     options: list[str] = []
     terms: list[str] = []
     doubtful: list[str] = []
+    complete = True
     words = iter(args)
     for word in words:
         if word == "--":
@@ -138,7 +149,7 @@ def split_query_terms(
             name, eq, _ = word.partition("=")
             options.append(word)
             if takes_value.get(name) and not eq:
-                options.extend(itertools.islice(words, 1))
+                complete = _take_value(words, options)
             continue
         needs_value = _short_options(word, takes_value)
         if needs_value is None:
@@ -148,8 +159,17 @@ def split_query_terms(
         if len(word) > 2:
             doubtful.append(word)
         if needs_value:
-            options.extend(itertools.islice(words, 1))
-    return options, terms, doubtful
+            complete = _take_value(words, options)
+    return options, terms, doubtful, complete
+
+
+def _take_value(words: Iterator[str], options: list[str]) -> bool:
+    """Move the next word (an option's value) to ``options``; False if there is none."""
+    value = next(words, None)
+    if value is None:
+        return False
+    options.append(value)
+    return True
 
 
 def _short_options(word: str, takes_value: dict[str, bool]) -> bool | None:
