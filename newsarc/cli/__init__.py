@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,15 +112,20 @@ class NewsarcCommand(TyperCommand):
             if not doubtful or isinstance(exc, click.exceptions.NoArgsIsHelpError):
                 raise
             # `-nvidia` was read as `-n vidia`: say how to search for it instead
-            import shlex
-
             words = [a for a in args if a in terms or a in doubtful]
-            retry = shlex.join([*ctx.command_path.split(), "--", *words])
+            retry = " ".join(_shell_word(w) for w in [*ctx.command_path.split(), "--", *words])
             raise click.UsageError(
                 f"{exc.format_message().rstrip('.')}; to search for {doubtful[0]}, put -- "
                 f"before the query: {retry}",
                 ctx,
             ) from None
+
+
+def _shell_word(word: str) -> str:
+    """``word`` as typed in a shell: quoted only when it has to be (Chinese words need not)."""
+    import shlex
+
+    return word if re.fullmatch(r"[\w@%+=:,./-]+", word) else shlex.quote(word)
 
 
 def split_query_terms(
