@@ -28,6 +28,16 @@ class Format(str, enum.Enum):
     ids = "ids"
 
 
+class StatsFormat(enum.StrEnum):
+    """Formats of ``newsarc stats``: ``Format`` but ``ids`` (counts have no post ids)."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+
+
 class ExportFormat(enum.StrEnum):
     """Formats of ``newsarc export``."""
 

@@ -107,6 +107,13 @@ class MatchPage(NamedTuple):
     total: int
 
 
+class MatchStream(NamedTuple):
+    """Matches in order, read from SQLite as they are consumed, and how many posts match in all."""
+
+    matches: Iterator[Match]
+    total: int
+
+
 # -- filters and orders ------------------------------------------------------------------------
 
 
@@ -259,14 +266,16 @@ def posts_by_ids(
 def iter_posts(
     store: Store, where: str = "", params: Sequence[Any] = (), order: str = "id", *,
     text: bool = True, full: bool = False, batch: int = BATCH, offset: int = 0,
+    limit: int | None = None,
 ) -> Iterator[Post]:  # fmt: skip
-    """Stream posts matching an SQL condition in ``order`` (skipping the first ``offset``),
-    ``batch`` at a time: memory holds their ids and one batch, whatever the archive size."""
+    """Stream posts matching an SQL condition in ``order`` (skipping the first ``offset``, at
+    most ``limit``), ``batch`` at a time: memory holds their ids and one batch, whatever the
+    archive size."""
     ids = [
         r[0]
         for r in store.conn.execute(
-            f"SELECT id FROM posts {where} ORDER BY {order} LIMIT -1 OFFSET ?",
-            [*params, offset],
+            f"SELECT id FROM posts {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
         )
     ]
     for start in range(0, len(ids), batch):
@@ -284,7 +293,8 @@ def resolve(store: Store, ref: str) -> int | None:
     """A post id from an integer id, an external id, or an imported file's path."""
     ref = ref.strip()
     conn = store.conn
-    if ref.isdigit():
+    # a number past SQLite's integers is no post id; it may be an article id (a 23-digit file name)
+    if ref.isdecimal() and int(ref) < 2**63:
         row = conn.execute("SELECT id FROM posts WHERE id = ?", (int(ref),)).fetchone()
         if row:
             return int(row[0])
@@ -376,13 +386,15 @@ def file_notes(store: Store) -> list[FileNote]:
 
 def iter_list(
     store: Store, filters: Filters | None = None, *, sort: str = "-date", offset: int = 0,
-    text: bool = False,
+    limit: int | None = None, text: bool = False,
 ) -> PostStream:  # fmt: skip
-    """Every selected post from ``offset`` on in ``sort`` order, streamed (``list --all``), and
-    how many posts the filters select in all."""
+    """The selected posts from ``offset`` on in ``sort`` order (at most ``limit``), streamed
+    (``list`` piped), and how many posts the filters select in all."""
     where, params = where_clause(filters)
     total = count_posts(store, where, params)
-    posts = iter_posts(store, where, params, order_clause(sort), text=text, offset=offset)
+    posts = iter_posts(
+        store, where, params, order_clause(sort), text=text, offset=offset, limit=limit
+    )
     return PostStream(posts, total)
 
 
@@ -507,13 +519,14 @@ def matching_ids(
     return {row[0] for row in store.conn.execute(sql, params)}
 
 
-def match_page(
+def iter_matches(
     store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
-    sort: str = "rank", limit: int | None = 20, offset: int = 0,
-) -> MatchPage:  # fmt: skip
-    """One page of the posts matching ``include`` (all when None) and not ``exclude``: ranked by
-    bm25 (``sort="rank"``, when there is something to rank on), else by date (``"date"``: oldest
-    first, otherwise newest first)."""
+    sort: str = "rank", limit: int | None = None, offset: int = 0,
+) -> MatchStream:  # fmt: skip
+    """The posts matching ``include`` (all when None) and not ``exclude`` from ``offset`` on (at
+    most ``limit``): ranked by bm25 (``sort="rank"``, when there is something to rank on), else
+    by date (``"date"``: oldest first, otherwise newest first). The rows come from SQLite's
+    cursor as they are consumed, so every match of a common term streams in flat memory."""
     filters = filters or Filters()
     # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
     # ranking by relevance alone needs nothing from posts (ties: the newest import first)
@@ -530,12 +543,29 @@ def match_page(
         )  # fmt: skip
         order = SORTS["date"] if sort == "date" else SORTS["-date"]
     sql = f"SELECT id, score, count(*) OVER () FROM ({inner}) ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
-    if rows:
-        total = rows[0][2]
-    else:  # past the last page, the window has no row to carry the total
+    cursor = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset])
+    first = cursor.fetchone()
+    if first is None:  # past the last page, the window has no row to carry the total
         total = count_matches(store, include, exclude, filters) if offset else 0
-    return MatchPage([Match(r[0], r[1]) for r in rows], total)
+        return MatchStream(iter(()), total)
+
+    def matches() -> Iterator[Match]:
+        yield Match(first[0], first[1])
+        for row in cursor:
+            yield Match(row[0], row[1])
+
+    return MatchStream(matches(), first[2])
+
+
+def match_page(
+    store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
+    sort: str = "rank", limit: int | None = 20, offset: int = 0,
+) -> MatchPage:  # fmt: skip
+    """One page of ``iter_matches``, as a list."""
+    found = iter_matches(
+        store, include, exclude, filters, sort=sort, limit=limit, offset=offset
+    )  # fmt: skip
+    return MatchPage(list(found.matches), found.total)
 
 
 # -- statistics ------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ wildcard and no word boundary, and FTS5 syntax characters in a term are plain ch
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,11 +28,12 @@ from .errors import QueryError
 from .fold import fold, fold_chars, match_phrase
 from .models import Post
 from .queries import (
+    BATCH,
     Filters,
     Match,
     count_matches,
     count_stories,
-    match_page,
+    iter_matches,
     posts_by_ids,
     story_page,
 )
@@ -387,34 +390,68 @@ def search(
 ) -> SearchResult:
     """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date. With
     ``collapse``, each story once (its best-ranked matching post), and ``total`` counts stories."""
+    found = iter_search(
+        store, query, filters, sort=sort, limit=limit, offset=offset, text=text,
+        snippets=snippets, collapse=collapse,
+    )  # fmt: skip
+    return SearchResult(found.total, list(found.hits), collapsed=collapse)
+
+
+@dataclass
+class SearchStream:
+    total: int
+    hits: Iterator[Hit]
+
+
+def iter_search(
+    store: Store,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    sort: Sort = "rank",
+    limit: int | None = None,
+    offset: int = 0,
+    text: bool = True,
+    snippets: bool = True,
+    collapse: bool = False,
+) -> SearchStream:
+    """``search``, streamed: the hits are made a batch of posts at a time as they are consumed,
+    so printing every match of a common term keeps memory flat (``search 的 | …``). Collapsed
+    (``collapse``), the stories of the page are gathered first and ``total`` counts stories."""
     compiled = compile_query(query)
-    if collapse:
-        stories = story_page(
+    if not collapse:
+        found = iter_matches(
             store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
             offset=offset,
         )  # fmt: skip
-        rows = {r.id: r for r in stories.rows}
-        matches = [Match(r.id, r.score) for r in stories.rows]
-        total = stories.total
-    else:
-        page = match_page(
-            store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
-            offset=offset,
-        )  # fmt: skip
-        rows, matches, total = {}, page.matches, page.total
-    posts = posts_by_ids(store, [m.id for m in matches], text=True)
-    scores = {m.id: m.score for m in matches}
-    hits = []
-    for post in posts:
-        snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
-        score = scores[post.id]
-        if not text:
-            post.text = None
-        hit = Hit(post, None if score is None else -float(score), snippet, spans)
-        if post.id in rows:
-            hit.story_posts, hit.story_sources = rows[post.id].posts, rows[post.id].sources
-        hits.append(hit)
-    return SearchResult(total, hits, collapsed=collapse)
+        return SearchStream(found.total, _hits(store, found.matches, compiled, text, snippets))
+    stories = story_page(
+        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+    rows = {r.id: r for r in stories.rows}
+    matches = iter([Match(r.id, r.score) for r in stories.rows])
+
+    def hits() -> Iterator[Hit]:
+        for hit in _hits(store, matches, compiled, text, snippets):
+            row = rows[hit.post.id]
+            hit.story_posts, hit.story_sources = row.posts, row.sources
+            yield hit
+
+    return SearchStream(stories.total, hits())
+
+
+def _hits(
+    store: Store, matches: Iterator[Match], compiled: Compiled, text: bool, snippets: bool
+) -> Iterator[Hit]:
+    while batch := list(itertools.islice(matches, BATCH)):
+        scores = {m.id: m.score for m in batch}
+        for post in posts_by_ids(store, list(scores), text=True):
+            snippet, spans = make_snippet(post.text or "", compiled.terms) if snippets else ("", [])
+            score = scores[post.id]
+            if not text:
+                post.text = None
+            yield Hit(post, None if score is None else -float(score), snippet, spans)
 
 
 # -- snippets -----------------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def _explode(*args, **kwargs):
 
 
 def test_cli_unexpected_exception_is_one_line_and_exit_3(runner, imported, monkeypatch):
-    monkeypatch.setattr(search, "search", _explode)
+    monkeypatch.setattr(search, "iter_search", _explode)
     result = runner.invoke(app, ["search", "央企"])
     assert result.exit_code == ExitStatus.INTERNAL == 3 and result.stdout == ""
     assert result.stderr == (
@@ -184,7 +184,7 @@ def test_cli_unexpected_exception_is_one_line_and_exit_3(runner, imported, monke
 
 @pytest.mark.parametrize("how", ["option", "env"])
 def test_cli_traceback_on_request(runner, imported, monkeypatch, how):
-    monkeypatch.setattr(search, "search", _explode)
+    monkeypatch.setattr(search, "iter_search", _explode)
     if how == "env":
         monkeypatch.setenv("NEWSARC_TRACEBACK", "1")
     args = ["--traceback", "search", "央企"] if how == "option" else ["search", "央企"]
@@ -199,7 +199,7 @@ def test_cli_internal_error_in_a_subprocess(tmp_path):
     code = (
         "import sys, newsarc.queries\n"
         "def broken(*a, **k): raise KeyError('boom')\n"
-        "newsarc.queries.list_posts = broken\n"
+        "newsarc.queries.iter_list = broken\n"
         "from newsarc.cli import main\n"
         "sys.argv = ['newsarc', 'list']\n"
         "main()\n"
@@ -217,7 +217,7 @@ def test_cli_ctrl_c_is_exit_130(runner, imported, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(search, "search", interrupted)
+    monkeypatch.setattr(search, "iter_search", interrupted)
     result = runner.invoke(app, ["search", "央企"])
     assert result.exit_code == ExitStatus.INTERRUPTED == 130
     assert result.stderr == "newsarc: error: interrupted\n"

@@ -121,12 +121,19 @@ def test_list_options(runner, imported, args, ids):
     assert run(runner, "list", "--format", "ids", *args).stdout.split() == [str(i) for i in ids]
 
 
-def test_list_limit_default_and_all(runner, imported, isolated_archive):
+def test_list_limit_default_and_all(runner, imported, isolated_archive, monkeypatch):
     with Store.open(isolated_archive) as store:
         for n in range(60):
             add_post(store, external_id=f"extra{n}", date_utc=n)
-    assert len(run(runner, "list", "-f", "ids").stdout.split()) == 50
+    piped = run(runner, "list", "-f", "ids")  # piped: every post, as grep prints every match
+    assert len(piped.stdout.split()) == 72 and piped.stderr == ""
     assert len(run(runner, "list", "-f", "ids", "--all").stdout.split()) == 72
+    monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
+    page = run(runner, "--plain", "list").stdout  # the terminal view: 50 at a time
+    assert page.rstrip().endswith("1–50 of 72 stories")  # collapsed: no post has a copy here
+    assert run(runner, "--plain", "list", "--all").stdout.rstrip().endswith("1–72 of 72 stories")
+    uncollapsed = run(runner, "--plain", "list", "--no-collapse").stdout
+    assert uncollapsed.rstrip().endswith("1–50 of 72 posts")
 
 
 @pytest.mark.parametrize("sort", ["-date", "date", "title", "id"])
@@ -174,7 +181,7 @@ def test_list_bad_sort_exits_2(runner, imported):
 
 def test_list_on_a_terminal_is_a_table(runner, imported, terminal):
     out = run(runner, "list").stdout
-    assert "1–12 of 12 posts" in out and "国资委力推组建创新联合体" in out
+    assert "1–12 of 12 stories" in out and "国资委力推组建创新联合体" in out
     assert "\x1b[" in out and "─" in out  # colour and the header rule
 
 
@@ -185,13 +192,13 @@ def test_list_plain_terminal_has_no_ansi_or_boxes(runner, imported, terminal):
         out = run(runner, *args).stdout
         assert "\x1b" not in out and not BOX.search(out)
         assert all(cell_len(line) <= 100 for line in out.splitlines())
-        assert "1–12 of 12 posts" in out
+        assert "1–12 of 12 stories" in out
 
 
 def test_list_no_color_env(runner, imported, terminal, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     out = run(runner, "list").stdout
-    assert "\x1b" not in out and "1–12 of 12 posts" in out
+    assert "\x1b" not in out and "1–12 of 12 stories" in out
 
 
 def test_list_truncates_titles_to_the_terminal(runner, imported, terminal, monkeypatch):
@@ -440,9 +447,12 @@ def test_export_jekyll_round_trip_through_the_cli(runner, imported, tmp_path, mo
     after = run(runner, "export").stdout.splitlines()
 
     def comparable(lines):
+        records = [json.loads(line) for line in lines]
+        external = {r["id"]: r["external_id"] for r in records}
         out = {}
-        for line in lines:
-            record = json.loads(line)
+        for record in records:
+            # ids are the archive's own; a story is named by its first post's article id
+            record["story"] = external[record["story"]]
             del record["id"], record["paths"]
             out[record["external_id"]] = record
         return out
@@ -466,11 +476,13 @@ def test_stats_json(runner, imported):
     assert data["posts"] == 12 and data["files"] == 13 and data["undated"] == 0
     assert data["first_date"] == "2021-12-01T13:33:50+08:00"
     assert data["last_date"] == "2022-05-26T00:00:00+08:00"
-    assert data["categories"][0] == {"name": "emnews", "posts": 10}
+    assert data["stories"] == 12  # no two posts of the sample are copies of each other
+    assert data["categories"][0] == {"name": "emnews", "posts": 10, "stories": 10}
     assert data["tags"][0] == {"name": "东财滚动新闻", "posts": 10}
     assert data["months"] == [
-        {"name": "2021-12", "posts": 10}, {"name": "2022-04", "posts": 1},
-        {"name": "2022-05", "posts": 1},
+        {"name": "2021-12", "posts": 10, "stories": 10},
+        {"name": "2022-04", "posts": 1, "stories": 1},
+        {"name": "2022-05", "posts": 1, "stories": 1},
     ]  # fmt: skip
     assert data["distinct"] == {"categories": 3, "sources": 4, "tags": 3}
     assert data["archive_bytes"] > 0
@@ -485,15 +497,15 @@ def test_stats_filters_and_top(runner, imported):
 
 def test_stats_piped_rows(runner, imported):
     lines = run(runner, "stats").stdout.splitlines()
-    assert lines[0] == "kind\tname\tposts" and "month\t2021-12\t10" in lines
+    assert lines[0] == "kind\tname\tposts\tstories" and "month\t2021-12\t10\t10" in lines
     rows = [json.loads(line) for line in run(runner, "stats", "-f", "jsonl").stdout.splitlines()]
-    assert {"kind": "category", "name": "emnews", "posts": 10} in rows
-    assert "ids format" in run(runner, "stats", "-f", "ids", code=2).stderr
+    assert {"kind": "category", "name": "emnews", "posts": 10, "stories": 10} in rows
+    assert "'ids' is not one of 'table', 'json'" in run(runner, "stats", "-f", "ids", code=2).stderr
 
 
 def test_stats_terminal_bars(runner, imported, terminal):
     out = SGR.sub("", run(runner, "stats").stdout)
-    assert out.startswith("12 posts  2021-12-01 → 2022-05-26\n")
+    assert out.startswith("12 posts · 12 stories  2021-12-01 → 2022-05-26\n")
     assert re.search(r"emnews\s+10\s+█{10,}", out)
     plain = run(runner, "--plain", "stats").stdout
     assert "\x1b" not in plain and "█" not in plain and re.search(r"emnews\s+10\s+#{10,}", plain)

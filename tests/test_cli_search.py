@@ -108,8 +108,8 @@ def test_cli_search_formats(runner: CliRunner, imported):
     assert [r["external_id"] for r in records] == ["NW202204092337358965"]
     record = records[0]
     assert set(record) == {"id", "external_id", "title", "date", "category", "categories",
-                           "tags", "source", "url", "summary", "paths", "missing_paths", "score",
-                           "snippet"}  # fmt: skip
+                           "tags", "source", "url", "summary", "story", "paths", "missing_paths",
+                           "score", "snippet"}  # fmt: skip
     assert "创新联合体" in record["snippet"] and record["score"] > 0
     lines = run(runner, "search", "港股", "--format", "jsonl").stdout.splitlines()
     assert all(json.loads(line)["id"] for line in lines)
@@ -231,7 +231,7 @@ def test_cli_search_terminal_output_highlights(runner: CliRunner, imported, monk
     monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     out = run(runner, "search", "國資委").stdout
-    assert "post matches" in out or "posts match" in out
+    assert "1 story matches" in out  # collapsed on a terminal
     assert "\x1b[" in out  # highlighted on a colour terminal
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in run(runner, "search", "國資委").stdout
@@ -277,7 +277,7 @@ def test_subprocess_search_does_not_import_heavy_modules(tmp_path: Path):
         (["import", "--workers", "0", "x"], "Invalid value for '--workers'"),
         (["list", "--bogus"], "No such option '--bogus'"),
         (["--bogus", "list"], "No such option '--bogus'"),
-        (["show"], "Missing argument 'ID'"),
+        (["show"], "Missing argument 'ID...'"),
         (["search"], "Missing argument 'QUERY...'"),
         (["export", "--format", "nope"], "'nope' is not one of"),
         (["nosuchcommand"], "No such command 'nosuchcommand'"),

@@ -140,7 +140,9 @@ def test_cli_trend_split_tag_counts_posts_without_tags(runner):
 
 def test_cli_trend_compare_and_repeated_q_agree(runner):
     compare = run(runner, "trend", "--compare", "芯片", "半导体", "--by", "year", "-f", "csv")
-    repeated = run(runner, "trend", "-q", "芯片", "-q", "半导体", "--by", "year", "-f", "csv")
+    repeated = run(
+        runner, "trend", "--query", "芯片", "--query", "半导体", "--by", "year", "-f", "csv"
+    )
     assert (
         compare.stdout
         == repeated.stdout

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from newsarc import __version__
 from newsarc.errors import ExitStatus, NewsarcError, NotFoundError
@@ -65,8 +67,133 @@ def build_command(name: str) -> click.Command:
     module = importlib.import_module(f"{__name__}.{entry.module}")
     function = getattr(module, entry.module)
     sub = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-    sub.command(name)(function)
+    sub.command(name, cls=NewsarcCommand)(function)
     return typer.main.get_command(sub)
+
+
+def _set_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "db": value}
+
+
+#: the global ``--db``, accepted after every command's name too (``newsarc list --db x.db``)
+DB_AFTER_COMMAND = click.Option(
+    ["--db"],
+    type=click.Path(path_type=Path),
+    expose_value=False,
+    callback=_set_db,
+    metavar="PATH",
+    help="Archive file (the global --db, also accepted here).",
+)
+
+
+class NewsarcCommand(TyperCommand):
+    """Every command: takes the global ``--db`` after its name as well as before it, and, when
+    it has a ``query`` argument, reads words that start with ``-`` but are none of its options
+    as query terms: ``newsarc search 央企 -国资委 --limit 5`` excludes 国资委 and still limits."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        return [*params[:-1], DB_AFTER_COMMAND, *params[-1:]]  # --db before --help
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return self._parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = exc.ctx or ctx  # click's parser leaves it out: name this command's --help
+            raise
+
+    def _parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not any(isinstance(p, click.Argument) and p.name == "query" for p in self.params):
+            return super().parse_args(ctx, args)
+        options, terms, doubtful, complete = split_query_terms(args, self.get_params(ctx))
+        # an option missing its value (`search 央企 -n`) stays last, so click says just that
+        words = [*options, "--", *terms] if complete else options
+        try:
+            return super().parse_args(ctx, words)
+        except click.UsageError as exc:
+            if not doubtful or isinstance(exc, click.exceptions.NoArgsIsHelpError):
+                raise
+            # `-nvidia` was read as `-n vidia`: say how to search for it instead
+            words = [a for a in args if a in terms or a in doubtful]
+            retry = " ".join(_shell_word(w) for w in [*ctx.command_path.split(), "--", *words])
+            raise click.UsageError(
+                f"{exc.format_message().rstrip('.')}; to search for {doubtful[0]}, put -- "
+                f"before the query: {retry}",
+                ctx,
+            ) from None
+
+
+def _shell_word(word: str) -> str:
+    """``word`` as typed in a shell: quoted only when it has to be (Chinese words need not)."""
+    import shlex
+
+    return word if re.fullmatch(r"[\w@%+=:,./-]+", word) else shlex.quote(word)
+
+
+def split_query_terms(
+    args: list[str], params: list[click.Parameter]
+) -> tuple[list[str], list[str], list[str], bool]:
+    """``args`` as (options with their values, query terms, doubtful): a word that starts with a
+    single ``-`` is an option only when click would read it as one of ``params`` (``-n``, ``-n5``,
+    ``-cn 5``), otherwise a term (``-国资委``, ``-2022``, ``-count``); everything after ``--`` is
+    a term. Doubtful are the options that could also have been meant as terms (``-nvidia`` is
+    ``-n vidia``). Long words (``--limt``) stay options, so a typo is an error, not a search.
+    Last, whether every option that takes a value has one (not ``search 央企 -n``)."""
+    takes_value: dict[str, bool] = {}
+    for param in params:
+        if isinstance(param, click.Option):
+            for opt in [*param.opts, *param.secondary_opts]:
+                takes_value[opt] = not (param.is_flag or param.count)
+    options: list[str] = []
+    terms: list[str] = []
+    doubtful: list[str] = []
+    complete = True
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            terms.extend(words)
+            break
+        if word.startswith("--"):
+            name, eq, _ = word.partition("=")
+            options.append(word)
+            if takes_value.get(name) and not eq:
+                complete = _take_value(words, options)
+            continue
+        needs_value = _short_options(word, takes_value)
+        if needs_value is None:
+            terms.append(word)
+            continue
+        options.append(word)
+        if len(word) > 2:
+            doubtful.append(word)
+        if needs_value:
+            complete = _take_value(words, options)
+    return options, terms, doubtful, complete
+
+
+def _take_value(words: Iterator[str], options: list[str]) -> bool:
+    """Move the next word (an option's value) to ``options``; False if there is none."""
+    value = next(words, None)
+    if value is None:
+        return False
+    options.append(value)
+    return True
+
+
+def _short_options(word: str, takes_value: dict[str, bool]) -> bool | None:
+    """None if ``word`` is not short options as click reads them (``-c``, ``-ca``, ``-n5``);
+    else whether the next word is the value of its last option."""
+    if len(word) < 2 or word[0] != "-":
+        return None
+    for i, char in enumerate(word[1:], start=2):
+        known = takes_value.get("-" + char)
+        if known is None:
+            return None
+        if known:  # the rest of the word, or else the next word, is its value
+            return i == len(word)
+    return False
 
 
 class NewsarcGroup(TyperGroup):

@@ -23,7 +23,7 @@ def export(
         typer.Argument(
             help="Export only these posts (ids, article ids or paths; - reads stdin). "
             "Default: every post the filters select.",
-            metavar="ID",
+            metavar="[ID]...",
             show_default=False,
         ),
     ] = None,
@@ -41,7 +41,7 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="Write to this file (a folder for jekyll) instead of stdout.",
+            help="Write to this file (a folder for jekyll) instead of stdout; - is stdout.",
             show_default=False,
         ),
     ] = None,
@@ -52,7 +52,6 @@ def export(
         str | None,
         typer.Option(
             "--query",
-            "-q",
             help="Only posts matching this search query (search's language and semantics).",
             show_default=False,
         ),
@@ -67,7 +66,7 @@ def export(
         str, typer.Option("--index", help="Index name in es-bulk action lines.")
     ] = "newsarc",
     quiet: Annotated[
-        bool, typer.Option("--quiet", help="No summary on stderr after writing --out.")
+        bool, typer.Option("--quiet", "-q", help="No summary on stderr after writing --out.")
     ] = False,
 ) -> None:
     """Export posts to stdout or --out.
@@ -92,15 +91,19 @@ def export(
     filtered = any(v is not None for v in (query, category, tag, source, since, until))
     if refs and filtered:
         raise UsageError("give post ids, or filters and --query, not both")
+    if out is not None and str(out) == "-":  # the usual spelling of stdout
+        if fmt is ExportFormat.jekyll:
+            raise UsageError("jekyll export writes a folder of files, not stdout: --out DIR")
+        out = None
     if fmt is ExportFormat.jekyll and out is None:
         raise UsageError("jekyll export writes a folder of files: add --out DIR")
     filters = options.filters(category, tag, source, since, until)
+    wanted = None
     with options.open_store(ctx, readonly=True) as store:
         ids = None
-        if refs:
+        if refs:  # as show does: the posts found are exported, the others named after
             wanted = PostRefs(store, refs, sys.stdin)
             ids = list(wanted)
-            wanted.check()  # before writing anything: all the posts asked for, or none
         selection = select(filters, query, ids, sort.value)
         if fmt is ExportFormat.jekyll:
             assert out is not None
@@ -119,5 +122,7 @@ def export(
                 n = write_export(store, selection, fmt, stream, index=index)
     if out is not None and not quiet:
         typer.echo(f"exported {count_of(n, 'post')} to {clean(str(out))} ({fmt.value})", err=True)
+    if wanted is not None:
+        wanted.check()
     if n == 0:
         raise NotFoundError("no posts match")

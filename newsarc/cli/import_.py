@@ -34,7 +34,12 @@ def import_(
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Parser processes (default: CPU count, at most 4)."),
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Parser processes, 1 to 64 (default: CPU count, at most 4).",
+        ),  # fmt: skip
     ] = None,
     prune: Annotated[
         bool,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,6 +13,7 @@ from newsarc.output import Format, Sort, post_line, write_records
 
 from . import options
 from .options import (
+    AllOpt,
     CategoryOpt,
     CollapseOpt,
     FormatOpt,
@@ -39,9 +40,9 @@ def list_(
     since: SinceOpt = None,
     until: UntilOpt = None,
     sort: SortOpt = Sort.newest,
-    limit: LimitOpt = 50,
+    limit: LimitOpt = None,
     offset: OffsetOpt = 0,
-    all_: Annotated[bool, typer.Option("--all", "-a", help="Every post: no --limit.")] = False,
+    all_: AllOpt = False,
     fmt: FormatOpt = None,
     text: TextOpt = False,
     plain: PlainOpt = False,
@@ -49,13 +50,13 @@ def list_(
 ) -> None:
     """List posts, newest first.
 
-    A table on a terminal (titles cut to its width, a footer with the count shown and the
-    total); records for scripts with --format.
+    A table on a terminal, 50 posts at a time (titles cut to its width, a footer with the count
+    shown and the total); piped or with --format, every post (unless --limit), streamed.
 
     \b
     Examples:
       newsarc list --category emnews --since 2022-04
-      newsarc list --all --format ids | newsarc show -
+      newsarc list --format ids | newsarc show -
       newsarc list --tag 东财滚动新闻 --format json --text
       newsarc list --no-collapse        (every post, copies included)
     On a terminal each story is shown once (+N: its other posts; the outlets); --collapse
@@ -68,49 +69,49 @@ def list_(
     with_text = text and fmt not in (None, Format.table, Format.ids)
     people = options.for_people(fmt)
     collapsed = options.collapse(collapse, people)
+    limit = options.page_limit(limit, all_, people, page=50)
     with options.open_store(ctx, readonly=True) as store:
         posts: Iterable[Post]
         stories = None
         if collapsed:
-            posts, stories, total = _collapsed(
-                store, filters, sort.value, limit, offset, all_, with_text
+            posts, stories, total = _collapsed(store, filters, sort.value, limit, offset, with_text)
+        elif people:
+            posts, total = list_posts(store, filters, sort=sort.value, limit=limit, offset=offset)
+        else:  # streamed: a million posts are never in memory at once
+            posts, total = iter_list(
+                store, filters, sort=sort.value, offset=offset, limit=limit, text=with_text
             )
-            shown = len(posts)
-        elif all_:  # streamed: a million posts are never in memory at once
-            posts, total = iter_list(store, filters, sort=sort.value, offset=offset, text=with_text)
-            shown = max(0, total - offset)
-        else:
-            posts, total = list_posts(
-                store, filters, sort=sort.value, limit=limit, offset=offset, text=with_text
-            )
-            shown = len(posts)
         if people:
             from newsarc import render
 
+            page = list(posts)
             render.print_posts(
-                list(posts), total, offset, plain=options.plain(ctx, plain), stories=stories
+                page, total, offset, plain=options.plain(ctx, plain), stories=stories
             )
-        elif fmt in (None, Format.table):
+            if not page:  # the terminal view has said so
+                raise typer.Exit(ExitStatus.NOT_FOUND)
+            return
+        written = 0
+        if fmt in (None, Format.table):
             for post in posts:
                 sys.stdout.write(post_line(post))
+                written += 1
         else:
             records = (_record(p, text, stories) for p in posts)
-            write_records(records, fmt, sys.stdout, tty=options.is_tty())
-    if not shown:
-        if people:  # the terminal view has said so
-            raise typer.Exit(ExitStatus.NOT_FOUND)
+            written = write_records(records, fmt, sys.stdout, tty=options.is_tty())
+    if not written:
         raise NotFoundError(options.nothing_found(offset, total))
+    options.note_cut(written, total, limit, offset)
 
 
 def _collapsed(
-    store: Any, filters: Any, sort: str, limit: int, offset: int, all_: bool, text: bool
+    store: Any, filters: Any, sort: str, limit: int | None, offset: int, text: bool
 ) -> tuple[list[Post], dict[int, tuple[int, list[str]]], int]:
-    """A page (or with ``all_`` every story) of stories: the first post of each in ``sort``
-    order, post id → (posts of its story, outlets), and how many stories there are."""
+    """A page (every story when ``limit`` is None) of stories: the first post of each in
+    ``sort`` order, post id → (posts of its story, outlets), and how many stories there are."""
     from newsarc.queries import posts_by_ids, story_page
 
-    page = story_page(store, None, None, filters, sort=sort, limit=None if all_ else limit,
-                      offset=offset)  # fmt: skip
+    page = story_page(store, None, None, filters, sort=sort, limit=limit, offset=offset)
     posts = posts_by_ids(store, [r.id for r in page.rows], text=text)
     return posts, {r.id: (r.posts, r.sources) for r in page.rows}, page.total
 

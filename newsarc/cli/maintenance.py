@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from newsarc.errors import ExitStatus
+from newsarc.errors import ExitStatus, UsageError
 from newsarc.models import count_of
 
 from . import options
@@ -57,7 +57,6 @@ def maintenance(
     posts rows with other tools (sqlite-utils, SQL): --check reports such rows.
     Exit codes: 0 archive ok, 2 unusable archive, 4 problems found (named on stderr).
     """
-    from newsarc.errors import UsageError
     from newsarc.output import clean
     from newsarc.queries import file_notes
     from newsarc.stories import validate_threshold
@@ -66,6 +65,11 @@ def maintenance(
         if not rebuild_stories:
             raise UsageError("--threshold goes with --rebuild-stories")
         validate_threshold(threshold)
+    if check and (vacuum or rebuild or rebuild_stories):
+        raise UsageError(
+            "--check changes nothing, --vacuum, --rebuild-index and --rebuild-stories change "
+            "the archive: run them one after the other"
+        )
     done = []
     with options.open_store(ctx) as store:
         if not check:

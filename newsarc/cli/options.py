@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from newsarc.output import Format, Sort
+from newsarc.errors import UsageError
+from newsarc.output import Format, Sort, StatsFormat
 
 if TYPE_CHECKING:
     from newsarc.queries import Filters
@@ -34,8 +35,23 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
-LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many posts.")]
-OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many posts first.")]
+#: SQLite's largest integer: a count or id option beyond it is a usage error, not an overflow
+MAX_INT = 2**63 - 1
+
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", "-n", min=1, max=MAX_INT, show_default=False,
+        help="At most this many posts. Default: one page in the terminal view; every post "
+        "when piped or with a data --format.",
+    ),
+]  # fmt: skip
+AllOpt = Annotated[
+    bool, typer.Option("--all", "-a", help="Every post, in the terminal view too (no --limit).")
+]
+OffsetOpt = Annotated[
+    int, typer.Option("--offset", min=0, max=MAX_INT, help="Skip this many posts first.")
+]
 SortOpt = Annotated[
     Sort, typer.Option("--sort", help="Order of the posts; - reverses it (-date: newest first).")
 ]
@@ -74,9 +90,9 @@ def is_tty(stream: Any = None) -> bool:
         return False
 
 
-def for_people(fmt: Format | None) -> bool:
+def for_people(fmt: Format | StatsFormat | None) -> bool:
     """Whether output is for a person (Rich) rather than for a script."""
-    return fmt in (None, Format.table) and is_tty()
+    return (fmt is None or fmt.value == Format.table.value) and is_tty()
 
 
 def collapse(value: bool | None, people: bool) -> bool:
@@ -110,6 +126,29 @@ def filters(
     end = period_bound(until, end=True) if until else None
     check_range(start, end)
     return Filters(category=category, tag=tag, source=source, since=start, until=end)
+
+
+def page_limit(limit: int | None, all_: bool, people: bool, page: int) -> int | None:
+    """How many posts to print: ``--limit`` if given; else ``page`` in the terminal view and
+    every post when piped or in a data format, as rg, grep and notmuch print every match: a
+    script must never get a first page that looks like the whole answer."""
+    if all_ and limit is not None:
+        raise UsageError("--all and --limit contradict each other: give one")
+    if all_ or limit is not None:
+        return limit
+    return page if people else None
+
+
+def note_cut(written: int, total: int, limit: int | None, offset: int) -> None:
+    """One line on stderr when ``--limit`` or ``--offset`` left posts out of output meant for a
+    script, with the total, so that a pipe is never cut silently (the terminal view says it
+    in its footer)."""
+    if not written or written >= total:
+        return
+    given = " ".join(
+        f"{name} {value}" for name, value in (("--offset", offset), ("--limit", limit)) if value
+    )
+    typer.echo(f"newsarc: wrote {written:,} of {total:,} posts ({given})", err=True)
 
 
 def nothing_found(offset: int, total: int) -> str:

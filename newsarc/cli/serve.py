@@ -15,7 +15,9 @@ from newsarc.errors import UsageError
 
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")
+    ] = 8001,
     host: Annotated[
         str,
         typer.Option("--host", help="Address to bind; 0.0.0.0 shares the archive on the network."),
@@ -38,7 +40,9 @@ def serve(
         raise UsageError(
             f"serve needs Datasette ({exc.name} is missing): pip install 'newsarc[web]'"
         ) from None
-    db_path = ctx.obj["db_path"]
-    typer.echo(f"newsarc: serving {db_path} at {web.address(db_path, host, port)} "
+    from . import db_path
+
+    archive = db_path(ctx)
+    typer.echo(f"newsarc: serving {archive} at {web.address(archive, host, port)} "
                "(Ctrl-C stops)", err=True)  # fmt: skip
-    web.serve(db_path, host=host, port=port, open_browser=open_browser)
+    web.serve(archive, host=host, port=port, open_browser=open_browser)

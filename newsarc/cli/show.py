@@ -25,7 +25,7 @@ def show(
         typer.Argument(
             help="Post ids, article ids (NW2022…) or imported file paths; - reads them from "
             "stdin, one per line (the first tab-separated field).",
-            metavar="ID",
+            metavar="ID...",
             show_default=False,
         ),
     ],

@@ -34,7 +34,7 @@ def similar(
     fmt: FormatOpt = None,
     plain: PlainOpt = False,
 ) -> None:
-    """Posts like one post: its story's other posts, then the nearest below the threshold.
+    """Posts like one post: its story's other posts, then the nearest below.
 
     Each with its score (text × numbers, see README "Stories"): ``text`` is the share of
     3-character runs of the folded text the two posts have in common, ``numbers`` the share of

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from newsarc.errors import ExitStatus, NotFoundError, UsageError
-from newsarc.output import Format, to_json, write_records
+from newsarc.errors import ExitStatus, NotFoundError
+from newsarc.output import Format, StatsFormat, to_json, write_records
 
 from . import options
 from .options import CategoryOpt, PlainOpt, SinceOpt, SourceOpt, TagOpt, UntilOpt
@@ -30,10 +30,15 @@ def stats(
     until: UntilOpt = None,
     top: Annotated[
         int,
-        typer.Option("--top", min=0, help="Categories, sources and tags shown (0: all)."),
+        typer.Option(
+            "--top",
+            min=0,
+            max=options.MAX_INT,
+            help="Categories, sources and tags shown (0: all).",
+        ),  # fmt: skip
     ] = 10,
     fmt: Annotated[
-        Format | None,
+        StatsFormat | None,
         typer.Option(
             "--format",
             "-f",
@@ -61,8 +66,6 @@ def stats(
     from newsarc.search import match_expressions
     from newsarc.stats import stats_document, stats_rows
 
-    if fmt is Format.ids:
-        raise UsageError("stats has no ids format: use table, json, jsonl, csv or tsv")
     selection = options.filters(category, tag, source, since, until)
     include, exclude = match_expressions(" ".join(query or []))
     with options.open_store(ctx, readonly=True) as store:
@@ -73,10 +76,10 @@ def stats(
         from newsarc import render
 
         render.print_stats(result, plain=options.plain(ctx, plain), stories=stories)
-    elif fmt is Format.json:
+    elif fmt is StatsFormat.json:
         sys.stdout.write(to_json(stats_document(result, stories), indent=2) + "\n")
     else:
-        data_format = Format.tsv if fmt in (None, Format.table) else fmt
+        data_format = Format.tsv if fmt in (None, StatsFormat.table) else Format(fmt.value)
         rows = stats_rows(result, stories)
         write_records(rows, data_format, sys.stdout, tty=options.is_tty())
     if not result.posts:

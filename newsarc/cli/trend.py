@@ -29,7 +29,7 @@ def trend(
     ] = False,
     queries: Annotated[
         list[str] | None,
-        typer.Option("--query", "-q", help="A query with a series of its own (repeat to compare)."),
+        typer.Option("--query", help="A query with a series of its own (repeat to compare)."),
     ] = None,
     by: Annotated[
         By | None,
@@ -74,7 +74,7 @@ def trend(
     Counts are exact: each period's count is what search finds with the same query and filters
     in that period. A post's date is its local date as written, in its own offset; undated
     posts are counted apart. Several words are one query (AND), as in search; --compare (or
-    repeated -q) gives one series per query.
+    repeated --query) gives one series per query.
 
     \b
     Examples:
