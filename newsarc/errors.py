@@ -38,6 +38,10 @@ class StoreError(NewsarcError):
     """The archive database cannot be opened or used."""
 
 
+class DamagedPostError(StoreError):
+    """A post whose stored (packed) content cannot be read back exactly."""
+
+
 class NotFoundError(NewsarcError):
     """A post that was asked for does not exist."""
 

@@ -101,10 +101,33 @@ def m003_fts_hashsize(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO posts_fts(posts_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,))
 
 
+#: the partial index of posts not packed yet (see ``m007_packed_posts``)
+UNPACKED_INDEX = "idx_posts_unpacked"
+
+
+def m007_packed_posts(conn: sqlite3.Connection) -> None:
+    """Posts' ``raw``, ``text`` and ``body`` packed into one zstd frame (``packing``) in the
+    new ``packed`` column, with the dictionaries it is compressed with; a packed row keeps ''
+    in the three columns. Existing rows are packed later, a committed batch at a time, by
+    imports and ``maintenance`` (``Store.pack_posts``): this migration only makes room, so it
+    is instant on any archive, and a conversion stopped halfway leaves rows of both kinds,
+    which every reader accepts. The partial index finds the rows left to pack without a scan,
+    and is empty once they are all packed."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(posts)")}
+    if "packed" not in columns:
+        conn.execute("ALTER TABLE posts ADD COLUMN packed BLOB")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS dictionaries (id INTEGER PRIMARY KEY, data BLOB NOT NULL, "
+        "posts INTEGER NOT NULL, created_at TEXT NOT NULL)"
+    )
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {UNPACKED_INDEX} ON posts (id) WHERE packed IS NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
     m003_fts_hashsize,
+    m007_packed_posts,
 ]
 
 

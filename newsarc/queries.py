@@ -57,6 +57,13 @@ class RawSource(NamedTuple):
     hash: str
 
 
+class Dictionary(NamedTuple):
+    """A compression dictionary stored in the archive (see ``packing``)."""
+
+    id: int
+    data: bytes
+
+
 class Page(NamedTuple):
     """One page of posts, and how many posts the selection has in all."""
 
@@ -184,7 +191,11 @@ def _paths(store: Store, ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
-def _row_to_post(row: Sequence[Any]) -> Post:
+def _row_to_post(store: Store, row: Sequence[Any]) -> Post:
+    if row[13] is not None:  # packed: raw, text and body are in one frame
+        content = store.unpack(row[0], row[13])
+        row = [*row[:9], content.text, content.body if row[10] is not None else None,
+               row[11], content.raw if row[12] is not None else None]  # fmt: skip
     return Post(
         id=row[0],
         external_id=row[1],
@@ -211,6 +222,7 @@ def posts_by_ids(
         return []
     extra = ", text" if text or full else ", NULL"
     extra += ", body, meta, raw" if full else ", NULL, NULL, NULL"
+    extra += ", packed" if text or full else ", NULL"
     found: dict[int, Post] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
@@ -220,7 +232,7 @@ def posts_by_ids(
             chunk,
         )
         for row in rows:
-            found[row[0]] = _row_to_post(row)
+            found[row[0]] = _row_to_post(store, row)
     paths = _paths(store, list(found))
     out = []
     for i in ids:
@@ -283,9 +295,37 @@ def resolve(store: Store, ref: str) -> int | None:
 def raw_source(store: Store, post_id: int) -> RawSource | None:
     """A post's original text, encoding and file hash, for byte-exact output."""
     row = store.conn.execute(
-        "SELECT raw, encoding, hash FROM posts WHERE id = ?", (post_id,)
+        "SELECT raw, encoding, hash, packed FROM posts WHERE id = ?", (post_id,)
     ).fetchone()
-    return RawSource(*row) if row else None
+    if row is None:
+        return None
+    raw = row[0] if row[3] is None else store.unpack(post_id, row[3]).raw
+    return RawSource(raw, row[1], row[2])
+
+
+def post_texts(store: Store) -> Iterator[tuple[int, str, str]]:
+    """(id, title, plain text) of every post, for checking the index against the posts."""
+    for post_id, title, text, packed in store.conn.execute(
+        "SELECT id, title, text, packed FROM posts"
+    ):
+        yield post_id, title, text if packed is None else store.unpack(post_id, packed).text
+
+
+# -- compression dictionaries ----------------------------------------------------------------
+
+
+def dictionary(store: Store, dict_id: int) -> bytes | None:
+    """The compression dictionary with this id, if the archive has it."""
+    row = store.conn.execute("SELECT data FROM dictionaries WHERE id = ?", (dict_id,)).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def latest_dictionary(store: Store) -> Dictionary | None:
+    """The newest compression dictionary, which new posts are packed with."""
+    row = store.conn.execute(
+        "SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return Dictionary(row[0], bytes(row[1])) if row else None
 
 
 # -- what an import looks up ---------------------------------------------------------------------

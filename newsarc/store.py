@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import migrations
 from .dates import format_date
-from .errors import StoreError
-from .migrations import INDEX_VERSION, MIGRATIONS
+from .errors import DamagedPostError, StoreError
+from .migrations import INDEX_VERSION, MIGRATIONS, UNPACKED_INDEX
 from .models import body_skeleton, count_of
 
 if TYPE_CHECKING:
     from .models import ParsedPost, Post
+    from .packing import Content, Packer, Unpacker
     from .queries import ArchiveStats as ArchiveStats  # TEMP re-export for cli; removed at merge
     from .queries import Filters as Filters  # TEMP re-export for cli; removed at merge
     from .queries import archive_stats as archive_stats  # TEMP re-export for cli; removed at merge
@@ -140,6 +141,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
         self.path = path
+        self._unpacker: Unpacker | None = None
+        self._packer: Packer | None = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -323,11 +326,13 @@ class Store:
 
     def _fts_delete(self, post_id: int) -> None:
         row = self.conn.execute(
-            "SELECT title, text, category, tags, source FROM posts WHERE id = ?", (post_id,)
+            "SELECT title, text, category, tags, source, packed FROM posts WHERE id = ?",
+            (post_id,),
         ).fetchone()
         if row is None:
             return
-        values = self.fts_values(row[0], row[1], row[2], json.loads(row[3]), row[4])
+        text = row[1] if row[5] is None else self.unpack(post_id, row[5]).text
+        values = self.fts_values(row[0], text, row[2], json.loads(row[3]), row[4])
         self.conn.execute(
             "INSERT INTO posts_fts(posts_fts, rowid, title, text, category, tags, source) "
             "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
@@ -361,11 +366,129 @@ class Store:
             n = conn.execute(sql).fetchone()[0]
             if n:
                 problems.append(count_of(n, one, many))
-        return problems
+        return problems + self._check_packed()
+
+    #: damaged posts named one by one by ``check``; beyond this they are only counted
+    MAX_DAMAGED_LISTED = 20
+
+    def _check_packed(self) -> list[str]:
+        """Every packed post unpacks exactly (its frame's checksum holds)."""
+        damaged: list[str] = []
+        n = 0
+        for post_id, packed in self.conn.execute(
+            "SELECT id, packed FROM posts WHERE packed IS NOT NULL"
+        ):
+            try:
+                self.unpack(post_id, packed)
+            except DamagedPostError as exc:
+                n += 1
+                if len(damaged) < self.MAX_DAMAGED_LISTED:
+                    damaged.append(str(exc).removeprefix(f"{self.path}: "))
+        if n > len(damaged):
+            damaged.append(f"{count_of(n, 'post')} in all with damaged stored content")
+        return damaged
+
+    # -- packed posts (``packing``) ---------------------------------------------------------
+
+    def unpack(self, post_id: int, packed: bytes) -> Content:
+        """The raw, text and body a post's packed value holds; ``DamagedPostError`` (naming
+        the post) when it cannot be read back exactly."""
+        from .packing import DamagedValue, Unpacker
+
+        if self._unpacker is None:
+            from .queries import dictionary
+
+            self._unpacker = Unpacker(lambda dict_id: dictionary(self, dict_id))
+        try:
+            return self._unpacker.unpack(packed)
+        except DamagedValue as exc:
+            row = self.conn.execute(
+                "SELECT external_id FROM posts WHERE id = ?", (post_id,)
+            ).fetchone()
+            name = f"post {post_id}" + (f" ({row[0]})" if row else "")
+            raise DamagedPostError(
+                f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
+                "again into a new archive, or restore the archive from a backup"
+            ) from None
+
+    def packer(self) -> Packer | None:
+        """A packer with the archive's newest dictionary; None while it has none."""
+        from .queries import latest_dictionary
+
+        latest = latest_dictionary(self)
+        if latest is None:
+            return None
+        if self._packer is None or self._packer.dict_id != latest.id:
+            from .packing import Packer
+
+            self._packer = Packer(latest.id, latest.data)
+        return self._packer
+
+    def train_dictionary(self) -> int | None:
+        """Train a new dictionary on a sample of the archive's posts, spread evenly over it,
+        and store it under a new id (older ones stay: the posts packed with them name them).
+        Returns its id; None when the archive has too few posts to learn from."""
+        from . import packing
+
+        conn = self.conn
+        total = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        if total < packing.TRAIN_MIN_POSTS:
+            return None
+        step = max(1, total // packing.TRAIN_SAMPLE)
+        samples = []
+        rows = conn.execute(
+            "SELECT id, raw, text, body, packed FROM posts WHERE id % ? = 0 LIMIT ?",
+            (step, packing.TRAIN_SAMPLE),
+        )
+        for post_id, raw, text, body, packed in rows:
+            content = (raw, text, body) if packed is None else self.unpack(post_id, packed)
+            samples.append(packing.content_bytes(*content))
+        with self.transaction() as conn:
+            dict_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM dictionaries").fetchone()[0]
+            data = packing.train(samples, dict_id)
+            if data is None:
+                return None
+            conn.execute(
+                "INSERT INTO dictionaries (id, data, posts, created_at) "
+                "VALUES (?, ?, ?, datetime('now'))",
+                (dict_id, data, len(samples)),
+            )
+        return int(dict_id)
+
+    #: posts packed per transaction by ``pack_posts``
+    PACK_BATCH = 1000
+
+    def pack_posts(self) -> int:
+        """Pack every post not packed yet (those stored before the archive had a dictionary,
+        or by an older newsarc), training the first dictionary if there is none; one committed
+        batch at a time, so an interruption keeps what was done and the next call resumes.
+        Returns how many posts were packed."""
+        packer = self.packer()
+        if packer is None and self.train_dictionary() is not None:
+            packer = self.packer()
+        if packer is None:
+            return 0
+        done = 0
+        while True:
+            with self.transaction() as conn:
+                rows = conn.execute(
+                    f"SELECT id, raw, text, body FROM posts INDEXED BY {UNPACKED_INDEX} "
+                    "WHERE packed IS NULL LIMIT ?",
+                    (self.PACK_BATCH,),
+                ).fetchall()
+                conn.executemany(
+                    "UPDATE posts SET packed = ?, raw = '', text = '', body = '' WHERE id = ?",
+                    [(packer.pack(raw, text, body), post_id) for post_id, raw, text, body in rows],
+                )
+            if not rows:
+                return done
+            done += len(rows)
 
     def optimize(self, *, vacuum: bool = False) -> None:
-        """Merge the full-text index into one segment, refresh the query planner's statistics,
-        and with ``vacuum`` rewrite the file without free pages."""
+        """Pack the posts not packed yet, merge the full-text index into one segment, refresh
+        the query planner's statistics, and with ``vacuum`` rewrite the file without free
+        pages."""
+        self.pack_posts()
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
         self.conn.execute("PRAGMA optimize")
@@ -377,9 +500,12 @@ class Store:
         n = 0
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
-            rows = conn.execute("SELECT id, title, text, category, tags, source FROM posts")
+            rows = conn.execute(
+                "SELECT id, title, text, category, tags, source, packed FROM posts"
+            )
             for row in rows:
-                values = self.fts_values(row[1], row[2], row[3], json.loads(row[4]), row[5])
+                text = row[2] if row[6] is None else self.unpack(row[0], row[6]).text
+                values = self.fts_values(row[1], text, row[3], json.loads(row[4]), row[5])
                 conn.execute(
                     "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -478,13 +604,15 @@ class Store:
 
 
 def post_row(
-    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str
-) -> dict[str, Any]:
-    """The ``posts`` row (every column but ``id``, see ``migrations.m001_initial``) of a parsed
-    post read from the file at ``path``: its text as decoded, the encoding, the sha256 of its
-    bytes and its mtime. ``now`` is the import time (ISO 8601, UTC). Pure: import workers
-    call it in their own processes."""
-    return {
+    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str,
+    packer: Packer | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``posts`` row (every column but ``id``, see ``migrations``) of a parsed post read
+    from the file at ``path``: its text as decoded, the encoding, the sha256 of its bytes and
+    its mtime. ``now`` is the import time (ISO 8601, UTC). With a ``packer``, raw, text and
+    body are packed into ``packed`` (and left ''). Pure: import workers call it in their own
+    processes."""
+    row = {
         "external_id": post.external_id,
         "title": post.title,
         "date": format_date(post.date),
@@ -506,7 +634,12 @@ def post_row(
         "source_mtime_ns": mtime_ns,
         "imported_at": now,
         "updated_at": now,
+        "packed": None,
     }
+    if packer is not None:
+        row["packed"] = packer.pack(row["raw"], row["text"], row["body"])
+        row.update(raw="", text="", body="")
+    return row
 
 
 #: TEMP re-export for cli; removed at merge: names the CLI and render imported from here before

@@ -14,7 +14,10 @@ from newsarc.store import Store
 def test_migrations_are_numbered_in_order():
     names = [m.__name__ for m in MIGRATIONS]
     assert all(re.fullmatch(r"m\d{3}_\w+", name) for name in names), names
-    assert [int(name[1:4]) for name in names] == list(range(1, len(MIGRATIONS) + 1))
+    numbers = [int(name[1:4]) for name in names]
+    # strictly increasing from m001; numbers reserved by work on other branches may be
+    # missing until it is merged
+    assert numbers[0] == 1 and all(a < b for a, b in zip(numbers, numbers[1:], strict=False))
 
 
 def test_migrations_apply_creates_the_schema_and_records_every_name():
