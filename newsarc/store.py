@@ -444,7 +444,9 @@ class Store:
             content = (raw, text, body) if packed is None else self.unpack(post_id, packed)
             samples.append(packing.content_bytes(*content))
         with self.transaction() as conn:
-            dict_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM dictionaries").fetchone()[0]
+            dict_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM dictionaries").fetchone()[
+                0
+            ]
             data = packing.train(samples, dict_id)
             if data is None:
                 return None
@@ -500,9 +502,7 @@ class Store:
         n = 0
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
-            rows = conn.execute(
-                "SELECT id, title, text, category, tags, source, packed FROM posts"
-            )
+            rows = conn.execute("SELECT id, title, text, category, tags, source, packed FROM posts")
             for row in rows:
                 text = row[2] if row[6] is None else self.unpack(row[0], row[6]).text
                 values = self.fts_values(row[1], text, row[3], json.loads(row[4]), row[5])
