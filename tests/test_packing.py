@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from newsarc import packing
 from newsarc.cli import app
 from newsarc.errors import DamagedPostError
-
 from newsarc.ingest import Importer
 from newsarc.packing import Content, DamagedValue, Packer, Unpacker, content_bytes
 from newsarc.queries import posts_by_ids, raw_source
