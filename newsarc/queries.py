@@ -431,8 +431,9 @@ def select(
 
 # -- search ----------------------------------------------------------------------------------------
 
-#: bm25 weights in FTS column order (title, text, category, tags, source): a title match counts 10×
-WEIGHTS = "10.0, 1.0, 0.0, 0.0, 0.0"
+#: bm25 weights in FTS column order (``migrations.FTS_COLUMNS``: text, title, category, tags,
+#: source): a title match counts 10×
+WEIGHTS = "1.0, 10.0, 0.0, 0.0, 0.0"
 
 
 def _matches_sql(
