@@ -20,13 +20,21 @@ Output goes to ``OUTDIR/YYYY-MM/YYYY-MM-DD-<id>.md``; a month that would hold mo
 files is split into ``OUTDIR/YYYY-MM/000/``, ``001/`` … of 1,000 files each. Posts are streamed
 (nothing but a few counters is kept per post), so a million posts is fine.
 
+``--text words`` makes text that never recurs: every run of Chinese characters in titles,
+paragraphs, sub-headings and captions is replaced by words drawn by frequency from jieba's word
+list (``pip install '.[bench]'``), as many characters as it had; markup, numbers, punctuation,
+links, outlets and back-links stay. The default, ``--text paragraphs``, recombines ~150 real
+paragraphs, so every paragraph recurs thousands of times: compression and index sizes measured
+on it are flattered.
+
 Importable: ``from generate import generate`` (with bench/ on sys.path) →
-``generate(n, outdir, seed=1, corpus=None) -> dict`` of stats.
+``generate(n, outdir, seed=1, corpus=None, text="paragraphs") -> dict`` of stats.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import html
 import os
@@ -135,6 +143,77 @@ _PLAIN_P = re.compile(r"^(<p[^>]*>)([^<>]{20,})(</p>)$")
 _FIGURE = re.compile(r"\d+")
 _TITLE_SEP = re.compile(r"[ ：:！？｜，]")
 _IMG_NUMBER = re.compile(r"/D(\d{10,})_")
+#: a run of Chinese characters (CJK unified ideographs), what ``--text words`` replaces
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+\Z")
+TEXT_MODES = ("paragraphs", "words")
+
+
+class WordSource:
+    """Chinese words drawn by frequency from jieba's dictionary (``jieba/dict.txt``: word,
+    frequency, part of speech), only words made wholly of Chinese characters."""
+
+    def __init__(self, rng: random.Random) -> None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("jieba")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("generate: --text words needs jieba (pip install '.[bench]')")
+        path = Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
+        words: list[str] = []
+        freqs: list[int] = []
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.split(" ")
+                if len(parts) >= 2 and _HAN_WORD.match(parts[0]) and parts[1].isdigit():
+                    words.append(parts[0])
+                    freqs.append(int(parts[1]))
+        if not words:
+            raise SystemExit(f"generate: no words in {path}")
+        # Drawing by bisecting 350,000 cumulative weights is slow in Python; instead a table
+        # of TABLE slots holds each word floor(freq * TABLE / total) times, and the fractions
+        # left over (the rare words' whole weight) are drawn by bisecting: exact, and fast.
+        total = sum(freqs)
+        table: list[str] = []
+        rest: list[str] = []
+        rest_cum: list[float] = []
+        left = 0.0
+        for word, freq in zip(words, freqs, strict=True):
+            share = freq * self.TABLE / total
+            slots = int(share)
+            table.extend([word] * slots)
+            if share > slots:
+                left += share - slots
+                rest.append(word)
+                rest_cum.append(left)
+        self.table, self.rest, self.rest_cum = table, rest, rest_cum
+        self.rng = rng
+
+    #: slots in the lookup table (a power of two: one ``getrandbits`` draws a slot)
+    TABLE = 1 << 20
+
+    def word(self) -> str:
+        """One word, drawn by frequency."""
+        slot = self.rng.getrandbits(20)
+        if slot < len(self.table):
+            return self.table[slot]
+        left = self.rest_cum[-1]
+        at = bisect.bisect(self.rest_cum, self.rng.random() * left)
+        return self.rest[min(at, len(self.rest) - 1)]
+
+    def draw(self, chars: int) -> str:
+        """Words, drawn by frequency, cut to exactly ``chars`` characters."""
+        out: list[str] = []
+        n = 0
+        while n < chars:
+            word = self.word()
+            out.append(word)
+            n += len(word)
+        return "".join(out)[:chars]
+
+    def replace(self, text: str) -> str:
+        """``text`` with every run of Chinese characters replaced by drawn words."""
+        return _HAN_RUN.sub(lambda m: self.draw(len(m.group())), text)
 
 
 @dataclass
@@ -279,9 +358,10 @@ def _harvest_emhtml(mat: Material, body: str) -> None:
 
 
 class Builder:
-    def __init__(self, mat: Material, rng: random.Random) -> None:
+    def __init__(self, mat: Material, rng: random.Random, words: WordSource | None = None) -> None:
         self.mat = mat
         self.rng = rng
+        self.words = words
         kinds = [(k, w) for k, w in KIND_WEIGHTS if k == "emnews" or self._has(k)]
         self.kinds = [k for k, _ in kinds]
         self.kind_cum = _cumulative([w for _, w in kinds])
@@ -295,6 +375,10 @@ class Builder:
         if kind == "media":
             return bool(self.mat.media_paragraphs)
         return bool(self.mat.em_paragraphs)
+
+    def fresh(self, text: str) -> str:
+        """Real material as is, or (``--text words``) with its Chinese text drawn anew."""
+        return self.words.replace(text) if self.words is not None else text
 
     def pick_kind(self) -> str:
         return self.rng.choices(self.kinds, cum_weights=self.kind_cum)[0]
@@ -316,7 +400,7 @@ class Builder:
                         title = " ".join(parts)
                     else:
                         title = f"{title} {frag}"
-        return title
+        return self.fresh(title)
 
     def n_paragraphs(self, mean_extra: float, limit: int) -> int:
         return max(1, min(limit, 1 + int(self.rng.expovariate(1.0 / mean_extra))))
@@ -347,15 +431,19 @@ class Builder:
         return self.renumber("".join(out)[:-1] + "。")
 
     def fresh_paragraph(self) -> str:
-        """A paragraph as long as a real one, that no other post has (see ``fresh_text``)."""
-        return self.fresh_text(len(self.rng.choice(self.mat.md_paragraphs).split("\n")[0]))
+        """A paragraph as long as a real one, that no other post has (see ``fresh_text``;
+        with ``--text words``, its Chinese text drawn anew as well)."""
+        return self.fresh(
+            self.fresh_text(len(self.rng.choice(self.mat.md_paragraphs).split("\n")[0]))
+        )
 
     def fresh_html(self, token: str) -> str:
         """An HTML paragraph with its plain text made afresh (tags and markup kept)."""
         m = _PLAIN_P.match(token)
         if m is None:
-            return token
-        return m.group(1) + html.escape(self.fresh_text(len(m.group(2))), False) + m.group(3)
+            return self.fresh(token)
+        text = self.fresh(self.fresh_text(len(m.group(2))))
+        return m.group(1) + html.escape(text, False) + m.group(3)
 
     def emnews_paragraphs(self) -> list[str]:
         r = self.rng.random()
@@ -413,7 +501,7 @@ class Builder:
         items: list[str] = []
         for i, p in enumerate(paras):
             if i >= 2 and mat.media_headings and rng.random() < 0.15:
-                items.append(rng.choice(mat.media_headings))
+                items.append(self.fresh(rng.choice(mat.media_headings)))
             if i >= 1 and mat.em_images and rng.random() < 0.04:
                 items.append(self.image())
             items.append(p)
@@ -444,11 +532,11 @@ class Builder:
             items.append(rng.choice(mat.em_charts))
         for i, p in enumerate(paras):
             if i >= 1 and mat.em_headings and rng.random() < 0.2:
-                items.append(rng.choice(mat.em_headings))
+                items.append(self.fresh(rng.choice(mat.em_headings)))
             if i >= 1 and mat.em_images and rng.random() < 0.15:
                 items.append(self.image())
                 if mat.em_captions and rng.random() < 0.3:
-                    items.append(rng.choice(mat.em_captions))
+                    items.append(self.fresh(rng.choice(mat.em_captions)))
             items.append(p)
         items.append(
             mat.em_sources.get(outlet) or f'<p class="em_media">（文章来源：{outlet}）</p>'
@@ -518,9 +606,17 @@ def _dates(seed: int, n: int):
 
 
 def generate(
-    n: int, outdir: str | os.PathLike, seed: int = 1, corpus: str | os.PathLike | None = None
+    n: int,
+    outdir: str | os.PathLike,
+    seed: int = 1,
+    corpus: str | os.PathLike | None = None,
+    text: str = "paragraphs",
 ) -> dict:
-    """Write ``n`` posts under ``outdir`` (which must not exist or be empty); return stats."""
+    """Write ``n`` posts under ``outdir`` (which must not exist or be empty); return stats.
+    ``text``: ``"paragraphs"`` (real paragraphs, recurring) or ``"words"`` (never recurring)."""
+    if text not in TEXT_MODES:
+        raise ValueError(f"text must be one of {', '.join(TEXT_MODES)}, not {text!r}")
+    mode = text
     started = time.perf_counter()
     corpus_path = Path(corpus) if corpus is not None else DEFAULT_CORPUS
     if not corpus_path.is_dir():
@@ -535,6 +631,8 @@ def generate(
     date_seed = master.getrandbits(64)
     content_seed = master.getrandbits(64)
     tail_offset = master.randrange(PER_DAY)
+    # drawn last and from its own generator, so the paragraphs mode writes what it always did
+    words = WordSource(random.Random(master.getrandbits(64))) if mode == "words" else None
 
     # pass 1: how many posts each month gets (decides which months are sharded)
     month_total: dict[tuple[int, int], int] = {}
@@ -544,7 +642,7 @@ def generate(
         month_total[key] = month_total.get(key, 0) + 1
 
     rng = random.Random(content_seed)
-    builder = Builder(mat, rng)
+    builder = Builder(mat, rng, words)
     month_seen: dict[tuple[int, int], int] = {}
     day_seen: dict[int, int] = {}
     made_dirs: set[str] = set()
@@ -641,6 +739,7 @@ def generate(
         "odd": odd_counts,
         "copies": copies,
         "seed": seed,
+        "text": mode,
         "outdir": str(out),
         "corpus": str(corpus_path),
         "corpus_files": len(mat.sizes),
@@ -656,11 +755,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--corpus", default=None, help=f"folder of real posts (default {DEFAULT_CORPUS})"
     )
+    parser.add_argument(
+        "--text",
+        choices=TEXT_MODES,
+        default="paragraphs",
+        help="paragraphs: real paragraphs recombined (recur); words: Chinese text drawn anew "
+        "from jieba's word frequencies (never recurs; needs the bench extra)",
+    )
     args = parser.parse_args(argv)
     if args.n < 0:
         parser.error("N must be >= 0")
     try:
-        stats = generate(args.n, args.outdir, seed=args.seed, corpus=args.corpus)
+        stats = generate(args.n, args.outdir, seed=args.seed, corpus=args.corpus, text=args.text)
     except FileExistsError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -668,8 +774,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"generate: {stats['files']:,} files, {stats['bytes']:,} bytes "
         f"(avg {stats['avg_bytes']:.0f}, corpus avg {stats['corpus_avg_bytes']:.0f}), "
-        f"{stats['folders']} folders, {kinds}, odd={sum(stats['odd'].values())}, "
-        f"copies={stats['copies']:,}, "
+        f"{stats['folders']} folders, text={stats['text']}, {kinds}, "
+        f"odd={sum(stats['odd'].values())}, copies={stats['copies']:,}, "
         f"{stats['seconds']:.1f} s -> {stats['outdir']}",
         file=sys.stderr,
     )

@@ -6,6 +6,13 @@ then measures whole processes side by side in one run, so ratios hold on a noisy
 
     python bench/run.py 10000 100000            # sizes to run
     python bench/run.py 100000 --runs 7 --md bench/out/results.md
+    python bench/run.py 100000 --text words     # one corpus only
+
+Each size runs on two corpora (``--text``): ``words``, whose Chinese text never recurs (every
+size and import figure is taken from it; needs the bench extra, jieba), and ``paragraphs``, real
+paragraphs recombined (they recur, which flatters compression), reported beside it. Start-up
+is measured against ``python3 -c 'import sqlite3'`` in the same run.
+
     python bench/run.py 100000 --baseline ../main-before-stories   # import slowdown of stories
 
 Stories are measured at every size: the grouping found against the generator's true stories
@@ -40,6 +47,9 @@ sys.path.insert(0, str(REPO))
 TERMS = [
     ("1 char, common", "涨"),
     ("1 char, rare", "钛"),
+    # common in the words corpus (the recurring one's terms are rarer there)
+    ("1 char, most common", "的"),
+    ("2 chars, common word", "中国"),
     ("2 chars, common", "港股"),
     ("2 chars, rare", "央企"),
     ("2 chars, Latin", "5G"),
@@ -85,14 +95,14 @@ def oracle_check(db: Path, terms: list[str]) -> dict[str, str]:
     """Compare every match the index gives for each term with plain substring search over the
     folded title and text of every post (the definition of a match): "yes", or what differs."""
     from newsarc.fold import fold
-    from newsarc.queries import matching_ids
+    from newsarc.queries import matching_ids, post_texts
     from newsarc.search import compile_query
     from newsarc.store import Store
 
     store = Store.open(db, create=False, readonly=True)
     folded = {term: fold(term) for term in terms}
     expected: dict[str, set[int]] = {term: set() for term in terms}
-    for post_id, title, text in store.conn.execute("SELECT id, title, text FROM posts"):
+    for post_id, title, text in post_texts(store):
         title, text = fold(title), fold(text)
         for term, f in folded.items():
             if f in title or f in text:
@@ -107,12 +117,54 @@ def oracle_check(db: Path, terms: list[str]) -> dict[str, str]:
     return verdict
 
 
-def fts_size(db: Path) -> tuple[int, int]:
+#: parts of the archive, as ``dbstat`` names their tables and indexes (first match wins)
+PARTS = (
+    ("posts", ("posts",)),
+    ("fts", ("posts_fts%",)),
+    ("files", ("files", "sqlite_autoindex_files%", "idx_files%")),
+    ("tags", ("post_tags", "sqlite_autoindex_post_tags%", "idx_post_tags%")),
+    ("post indexes", ("idx_posts%",)),
+    ("dictionaries", ("dictionaries",)),
+)
+
+
+def size_parts(db: Path) -> dict[str, float]:
+    """MB of pages in use per part of the archive (``dbstat``), free pages, and the file."""
     conn = sqlite3.connect(db)
-    total = db.stat().st_size
-    fts = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'posts_fts%'").fetchone()[0]
+    out = {name: 0.0 for name, _ in PARTS}
+    out["other"] = 0.0
+    for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+        part = next(
+            (
+                label
+                for label, patterns in PARTS
+                for pattern in patterns
+                if conn.execute("SELECT ? LIKE ?", (name, pattern)).fetchone()[0]
+            ),
+            "other",
+        )
+        out[part] += size / 1e6
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    out["free"] = conn.execute("PRAGMA freelist_count").fetchone()[0] * page / 1e6
     conn.close()
-    return int(fts or 0), total
+    out["file"] = db.stat().st_size / 1e6
+    return out
+
+
+def startup(env: dict[str, str], db: Path, posts: Path, runs: int) -> dict[str, float]:
+    """Whole-process start-up against ``python3 -c 'import sqlite3'``: ``--version``, one
+    command's ``--help``, and a search piped to another process, beside ``rg``."""
+    newsarc = [sys.executable, "-m", "newsarc.cli"]
+    base = median_time([sys.executable, "-c", "import sqlite3"], runs * 2)
+    out = {
+        "python_s": base,
+        "version_s": median_time([*newsarc, "--version"], runs * 2, env),
+        "search_help_s": median_time([*newsarc, "search", "--help"], runs * 2, env),
+        "search_pipe_s": median_time([*newsarc, "search", "港股"], runs * 2, env),
+    }
+    if shutil.which("rg"):
+        out["rg_s"] = median_time(["rg", "-l", "-F", "港股", str(posts)], runs * 2)
+    return out
 
 
 def in_process_search(db: Path, term: str, runs: int) -> float:
@@ -192,20 +244,25 @@ def story_report(db: Path, posts: Path, runs: int) -> dict:
     return report
 
 
-def bench_size(n: int, runs: int, seed: int, keep: bool, baseline: Path | None = None) -> dict:
+def bench_size(
+    n: int, runs: int, seed: int, keep: bool, text: str, corpus: Path | None = None,
+    baseline: Path | None = None,
+) -> dict:  # fmt: skip
     from generate import generate
 
     out = HERE / "out"
-    posts = out / f"posts-{n}"
-    db = out / f"archive-{n}.db"
+    posts = out / f"posts-{text}-{n}"
+    db = out / f"archive-{text}-{n}.db"
     if not posts.exists():
-        generate(n, posts, seed=seed)
+        generate(n, posts, seed=seed, corpus=corpus, text=text)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     env = {**os.environ, "NEWSARC_DB": str(db)}
     newsarc = [sys.executable, "-m", "newsarc.cli"]
     apparent, on_disk = folder_size(posts)
-    row: dict = {"n": n, "folder_mb": apparent / 1e6, "folder_disk_mb": on_disk / 1e6}
+    row: dict = {
+        "n": n, "text": text, "folder_mb": apparent / 1e6, "folder_disk_mb": on_disk / 1e6
+    }  # fmt: skip
 
     elapsed, peak, proc = timed_peak([*newsarc, "import", "--quiet", str(posts)], env)
     if proc.returncode not in (0, 1):
@@ -225,8 +282,8 @@ def bench_size(n: int, runs: int, seed: int, keep: bool, baseline: Path | None =
             Path(f"{base_db}{suffix}").unlink(missing_ok=True)
     elapsed, peak, _ = timed_peak([*newsarc, "import", "--quiet", str(posts)], env)
     row.update(reimport_s=elapsed, reimport_peak_mb=peak)
-    fts, total = fts_size(db)
-    row.update(db_mb=total / 1e6, fts_mb=fts / 1e6)
+    parts = size_parts(db)
+    row.update(db_mb=parts["file"], fts_mb=parts["fts"], parts=parts)
 
     searches = []
     exact = oracle_check(db, [term for _, term in TERMS])
@@ -268,6 +325,7 @@ def bench_size(n: int, runs: int, seed: int, keep: bool, baseline: Path | None =
     row.update(export_s=elapsed, export_peak_mb=peak)
     elapsed, peak, _ = timed_peak([*newsarc, "list", "--all", "--format", "jsonl"], env)
     row.update(list_all_s=elapsed, list_all_peak_mb=peak)
+    row["startup"] = startup(env, db, posts, runs)
     if not keep:
         shutil.rmtree(posts)
         for suffix in ("", "-wal", "-shm"):
@@ -306,25 +364,52 @@ def to_markdown(rows: list[dict]) -> str:
         "Folder sizes: apparent bytes (`du -sb`) / on disk (`du -s`); the ratios divide the database "
         "by each.",
         "",
-        "| posts | import s | posts/s | import peak MB | re-import s | folder MB | DB MB | DB ÷ folder | FTS MB | FTS ÷ folder |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| posts | text | import s | posts/s | import peak MB | re-import s | folder MB | DB MB | DB ÷ folder | FTS MB | FTS ÷ folder |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         disk = r.get("folder_disk_mb") or r["folder_mb"]
         lines.append(
-            f"| {r['n']:,} | {r['import_s']:.1f} | {r['import_rate']:,.0f} | {r['import_peak_mb']} | "
+            f"| {r['n']:,} | {r['text']} | {r['import_s']:.1f} | {r['import_rate']:,.0f} | {r['import_peak_mb']} | "
             f"{r['reimport_s']:.1f} | {r['folder_mb']:.0f} / {disk:.0f} | {r['db_mb']:.0f} | "
             f"{r['db_mb'] / r['folder_mb']:.2f} / {r['db_mb'] / disk:.2f} | {r['fts_mb']:.0f} | "
             f"{r['fts_mb'] / r['folder_mb']:.2f} / {r['fts_mb'] / disk:.2f} |"
         )
+    names = [name for name, _ in PARTS] + ["other", "free"]
     lines += [
         "",
-        "| posts | list 50 s | show s | --help s | export s | export peak MB | list --all s | list --all peak MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "Size per part (MB of pages in use, `dbstat`; ÷ the folder's apparent bytes):",
+        "",
+        "| posts | text | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for r in rows:
+        cells = [f"{r['parts'][k]:.1f} ({r['parts'][k] / r['folder_mb']:.2f})" for k in names]
+        lines.append(f"| {r['n']:,} | {r['text']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Start-up against `python3 -c 'import sqlite3'` (s, and ÷ it) in the same run; the search "
+        "(`newsarc search 港股`, output piped) beside `rg -l -F`:",
+        "",
+        "| posts | text | python s | --version | search --help | search piped | rg |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        st = r["startup"]
+        base = st["python_s"]
+        cells = [
+            f"{st[k]:.3f} ({st[k] / base:.1f}×)" if k in st else "–"
+            for k in ("version_s", "search_help_s", "search_pipe_s", "rg_s")
+        ]
+        lines.append(f"| {r['n']:,} | {r['text']} | {base:.3f} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| posts | text | list 50 s | show s | --help s | export s | export peak MB | list --all s | list --all peak MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['n']:,} | {r['list_s']:.3f} | {r['show_s']:.3f} | {r['help_s']:.3f} | "
+            f"| {r['n']:,} | {r['text']} | {r['list_s']:.3f} | {r['show_s']:.3f} | {r['help_s']:.3f} | "
             f"{r['export_s']:.1f} | {r['export_peak_mb']} | {r.get('list_all_s', 0):.1f} | "
             f"{r.get('list_all_peak_mb', '–')} |"
         )
@@ -378,7 +463,7 @@ def to_markdown(rows: list[dict]) -> str:
     for r in rows:
         lines += [
             "",
-            f"Search at {r['n']:,} posts (`newsarc search TERM --limit 20 --format jsonl`, with snippets):",
+            f"Search at {r['n']:,} posts, text {r['text']} (`newsarc search TERM --limit 20 --format jsonl`, with snippets):",
             "",
             "| query | term | matches | same as oracle | newsarc s | in-process ms | rg -l -F s | rg ÷ newsarc | grep -rlF s | grep ÷ newsarc |",
             "|---|---|---|---|---|---|---|---|---|---|",
@@ -406,11 +491,22 @@ def main() -> None:
         "--baseline", type=Path,
         help="a checkout of newsarc without stories: its import of the same posts is timed too",
     )  # fmt: skip
+    parser.add_argument(
+        "--text",
+        default="words,paragraphs",
+        help="corpora to run, comma-separated: words (never recurs), paragraphs (recurs)",
+    )
+    parser.add_argument(
+        "--corpus", type=Path, help="real posts to grow from (generate.py's default)"
+    )
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
-        print(f"benchmarking {n:,} posts…", file=sys.stderr)
-        rows.append(bench_size(n, args.runs, args.seed, args.keep, args.baseline))
+        for text in args.text.split(","):
+            print(f"benchmarking {n:,} posts, text {text}…", file=sys.stderr)
+            rows.append(
+                bench_size(n, args.runs, args.seed, args.keep, text, args.corpus, args.baseline)
+            )
     text = to_markdown(rows)
     print(text)
     if args.md:

@@ -47,6 +47,10 @@ class StoreError(NewsarcError):
     """The archive database cannot be opened or used."""
 
 
+class DamagedPostError(StoreError):
+    """A post whose stored (packed) content cannot be read back exactly."""
+
+
 class NotFoundError(NewsarcError):
     """Nothing found: no post matched, or one asked for does not exist. Not an error line: the
     message starts with ``no`` and is printed as ``newsarc: no …`` (exit status 1)."""

@@ -24,15 +24,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dates import DEFAULT_TZ
-from .errors import NotAPost, PostError, UsageError
+from .errors import NotAPost, PostError, StoreError, UsageError
 from .parse import parse_post
 from .queries import FileState, file_state, find_post_by_external_id, recorded_paths
 from .read import one_line, read_file
 from .store import Store, db_text, post_row
 from .stories import Signature, fold_paragraphs, folded_signature, signature
+
+if TYPE_CHECKING:
+    from .packing import Packer
 
 #: files looked up and handed to the worker processes at a time, then written in one
 #: transaction; also the unit between progress reports
@@ -56,6 +59,8 @@ class Prepared:
     fts: tuple[str, ...] = ()
     #: the story signature of the text (``stories.folded_signature``), made by the worker
     story_sig: Signature | None = None
+    #: the post's plain text (``row`` may hold it packed)
+    text: str = ""
     warnings: list[str] = field(default_factory=list)
     #: set when the file is not a post (skipped) or could not be imported (failed)
     status: str = "post"
@@ -203,8 +208,38 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.tzinfo) -> Prepared:
-    """Read, hash, decode and parse one file (runs in a worker process)."""
+#: where a worker finds the dictionary to pack posts with: (archive path, dictionary id)
+DictRef = tuple[str, int]
+
+#: this process's packer, made from the dictionary it was last asked for
+_packers: dict[DictRef, Packer] = {}
+
+
+def _packer(ref: DictRef | None) -> Packer | None:
+    """The packer for a dictionary of the archive, read from it once per process: workers get
+    the dictionary's id with each file, not its 100 KB."""
+    if ref is None:
+        return None
+    found = _packers.get(ref)
+    if found is None:
+        from .packing import Packer
+        from .queries import dictionary
+
+        with Store.open(Path(ref[0]), create=False, readonly=True) as store:
+            data = dictionary(store, ref[1])
+        if data is None:
+            raise StoreError(f"{ref[0]}: dictionary {ref[1]} vanished during the import")
+        _packers.clear()
+        found = _packers[ref] = Packer(ref[1], data)
+    return found
+
+
+def prepare(
+    path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.tzinfo,
+    dict_ref: DictRef | None = None,
+) -> Prepared:  # fmt: skip
+    """Read, hash, decode and parse one file, and pack its post with the archive's dictionary
+    ``dict_ref`` if it has one (runs in a worker process)."""
     try:
         data, decoded = read_file(Path(path))
     except PostError as exc:
@@ -232,7 +267,7 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
     prepared.warnings = post.warnings
     prepared.row = post_row(
         post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
-        mtime_ns=mtime_ns, now=now,
+        mtime_ns=mtime_ns, now=now, packer=_packer(dict_ref),
     )  # fmt: skip
     # fold the text once, for both the search index and the story signature
     folded = fold_paragraphs(post.text)
@@ -241,6 +276,7 @@ def prepare(path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.
         folded_text=" ".join(p for p in folded if p),
     )  # fmt: skip
     prepared.story_sig = folded_signature(folded)
+    prepared.text = post.text
     return prepared
 
 
@@ -252,7 +288,10 @@ def _not_imported(path: str, size: int, mtime_ns: int, digest: str, exc: PostErr
     )  # fmt: skip
 
 
-def _prepare_task(task: tuple[str, int, int, str | None, dt.tzinfo]) -> Prepared:
+Task = tuple[str, int, int, str | None, dt.tzinfo, DictRef | None]
+
+
+def _prepare_task(task: Task) -> Prepared:
     return prepare(*task)
 
 
@@ -411,6 +450,8 @@ class Importer:
         self.workers = workers if workers is not None else max(1, min(os.cpu_count() or 1, 4))
         self.progress = progress
         self.result = ImportResult(drafts=drafts)
+        #: the dictionary new posts are packed with (None until the archive has one)
+        self.dict_ref: DictRef | None = None
 
     def run(self, paths: Iterable[Path]) -> ImportResult:
         """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
@@ -435,13 +476,30 @@ class Importer:
         # maintenance) get their turn, and a crash loses at most the chunk being written.
         files = iter_files(roots, drafts=self.drafts, sites=self.result.sites)
         done = 0
+        self._use_dictionary(train=False)
         writing = self._start(files, pool)
         while writing is not None:
             parsing = self._start(files, pool)
             done += self._finish(*writing)
+            if self.dict_ref is None:
+                # a new archive: once it has posts enough, train its dictionary, so that the
+                # chunks parsed from now on are packed by the workers
+                self._use_dictionary(train=True)
             if self.progress:
                 self.progress(done, total)
             writing = parsing
+        # the posts written before there was a dictionary (or by an older newsarc)
+        self.store.pack_posts()
+
+    def _use_dictionary(self, *, train: bool) -> None:
+        from .queries import latest_dictionary
+
+        latest = latest_dictionary(self.store)
+        dict_id = latest.id if latest is not None else None
+        if dict_id is None and train:
+            dict_id = self.store.train_dictionary()
+        if dict_id is not None:
+            self.dict_ref = (os.path.abspath(self.store.path), dict_id)
 
     def _start(
         self, files: Iterator[Path], pool: _Workers | None
@@ -465,7 +523,7 @@ class Importer:
         results = pool.map(tasks) if pool is not None and tasks else map(_prepare_task, tasks)
         return results, n
 
-    def _task(self, path: Path) -> tuple[str, int, int, str | None, dt.tzinfo] | None:
+    def _task(self, path: Path) -> Task | None:
         """What a worker needs to prepare a new or changed file; None for an unchanged one."""
         self.result.files += 1
         spath = str(path)
@@ -481,12 +539,12 @@ class Importer:
         if state is not None and (state.options or parse_options(DEFAULT_TZ)) != self.options:
             self._reparse.add(spath)
             self.result.reparsed += 1
-            return (spath, st.st_size, st.st_mtime_ns, None, self.tz)
+            return (spath, st.st_size, st.st_mtime_ns, None, self.tz, self.dict_ref)
         if state is not None and (state.size, state.mtime_ns) == (st.st_size, st.st_mtime_ns):
             self._unchanged(spath, state)
             return None
         known = state.hash if state is not None else None
-        return (spath, st.st_size, st.st_mtime_ns, known, self.tz)
+        return (spath, st.st_size, st.st_mtime_ns, known, self.tz, self.dict_ref)
 
     def _finish(self, results: Iterator[Prepared], files: int) -> int:
         """Write a chunk's parsed files in one transaction; returns how many files it had."""
@@ -504,8 +562,8 @@ class Importer:
         assert p.row is not None
         if post_id is not None:
             store.detach_story(post_id)
-        sig = p.story_sig if p.story_sig is not None else signature(p.row["text"])
-        plan = store.plan_story(sig, p.row["text"], p.row["date_utc"], post_id)
+        sig = p.story_sig if p.story_sig is not None else signature(p.text)
+        plan = store.plan_story(sig, p.text, p.row["date_utc"], post_id)
         post_id = store.write_post({**p.row, "story": plan.story}, p.fts, post_id)
         store.record_story(post_id, plan)
         return post_id

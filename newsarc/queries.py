@@ -72,6 +72,13 @@ class RawSource(NamedTuple):
     hash: str
 
 
+class Dictionary(NamedTuple):
+    """A compression dictionary stored in the archive (see ``packing``)."""
+
+    id: int
+    data: bytes
+
+
 class Page(NamedTuple):
     """One page of posts, and how many posts the selection has in all."""
 
@@ -215,7 +222,12 @@ def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[
     return out
 
 
-def _row_to_post(row: Sequence[Any]) -> Post:
+def _row_to_post(store: Store, row: Sequence[Any]) -> Post:
+    # the record columns (``_RECORD_COLUMNS``, 11), then text, body, meta, raw, packed
+    if row[15] is not None:  # packed: raw, text and body are in one frame
+        content = store.unpack(row[0], row[15])
+        row = [*row[:11], content.text, content.body if row[12] is not None else None,
+               row[13], content.raw if row[14] is not None else None]  # fmt: skip
     return Post(
         id=row[0],
         external_id=row[1],
@@ -244,6 +256,7 @@ def posts_by_ids(
         return []
     extra = ", text" if text or full else ", NULL"
     extra += ", body, meta, raw" if full else ", NULL, NULL, NULL"
+    extra += ", packed" if text or full else ", NULL"
     found: dict[int, Post] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
@@ -253,7 +266,7 @@ def posts_by_ids(
             chunk,
         )
         for row in rows:
-            found[row[0]] = _row_to_post(row)
+            found[row[0]] = _row_to_post(store, row)
     paths = _paths(store, list(found))
     out = []
     for i in ids:
@@ -319,9 +332,37 @@ def resolve(store: Store, ref: str) -> int | None:
 def raw_source(store: Store, post_id: int) -> RawSource | None:
     """A post's original text, encoding and file hash, for byte-exact output."""
     row = store.conn.execute(
-        "SELECT raw, encoding, hash FROM posts WHERE id = ?", (post_id,)
+        "SELECT raw, encoding, hash, packed FROM posts WHERE id = ?", (post_id,)
     ).fetchone()
-    return RawSource(*row) if row else None
+    if row is None:
+        return None
+    raw = row[0] if row[3] is None else store.unpack(post_id, row[3]).raw
+    return RawSource(raw, row[1], row[2])
+
+
+def post_texts(store: Store) -> Iterator[tuple[int, str, str]]:
+    """(id, title, plain text) of every post, for checking the index against the posts."""
+    for post_id, title, text, packed in store.conn.execute(
+        "SELECT id, title, text, packed FROM posts"
+    ):
+        yield post_id, title, text if packed is None else store.unpack(post_id, packed).text
+
+
+# -- compression dictionaries ----------------------------------------------------------------
+
+
+def dictionary(store: Store, dict_id: int) -> bytes | None:
+    """The compression dictionary with this id, if the archive has it."""
+    row = store.conn.execute("SELECT data FROM dictionaries WHERE id = ?", (dict_id,)).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def latest_dictionary(store: Store) -> Dictionary | None:
+    """The newest compression dictionary, which new posts are packed with."""
+    row = store.conn.execute(
+        "SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return Dictionary(row[0], bytes(row[1])) if row else None
 
 
 # -- what an import looks up ---------------------------------------------------------------------
@@ -475,8 +516,9 @@ def selection_where(
 
 # -- search ----------------------------------------------------------------------------------------
 
-#: bm25 weights in FTS column order (title, text, category, tags, source): a title match counts 10×
-WEIGHTS = "10.0, 1.0, 0.0, 0.0, 0.0"
+#: bm25 weights in FTS column order (``migrations.FTS_COLUMNS``: text, title, category, tags,
+#: source): a title match counts 10×
+WEIGHTS = "1.0, 10.0, 0.0, 0.0, 0.0"
 
 
 def _matches_sql(
@@ -1007,13 +1049,13 @@ def similar_posts(store: Store, post_id: int, *, nearest: int = 10) -> list[Simi
     from . import stories
 
     row = store.conn.execute(
-        f"SELECT p.text, {STORY_SQL}, s.sig FROM posts p LEFT JOIN story_sig s ON s.post = p.id "
-        "WHERE p.id = ?",
+        f"SELECT p.text, {STORY_SQL}, s.sig, p.packed FROM posts p "
+        "LEFT JOIN story_sig s ON s.post = p.id WHERE p.id = ?",
         (post_id,),
     ).fetchone()
     if row is None:
         return []
-    text, story, blob = row
+    text, story, blob = store.text_of(post_id, row[0], row[3]), row[1], row[2]
     members = {
         r[0]
         for r in store.conn.execute(

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import migrations
 from .dates import format_date
-from .errors import StoreError
-from .migrations import INDEX_VERSION, MIGRATIONS
+from .errors import DamagedPostError, StoreError
+from .migrations import INDEX_VERSION, MIGRATIONS, UNPACKED_INDEX
 from .models import body_skeleton, count_of
 
 if TYPE_CHECKING:
     from .models import ParsedPost
+    from .packing import Content, Packer, Unpacker
     from .stories import Signature
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
@@ -139,6 +140,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
         self.path = path
+        self._unpacker: Unpacker | None = None
+        self._packer: Packer | None = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -339,11 +342,13 @@ class Store:
     def _stored_fts(self, post_id: int) -> tuple[str, ...] | None:
         """The ``fts_values`` of a stored post's columns, or None when there is no such post."""
         row = self.conn.execute(
-            "SELECT title, text, categories, tags, source FROM posts WHERE id = ?", (post_id,)
+            "SELECT title, text, categories, tags, source, packed FROM posts WHERE id = ?",
+            (post_id,),
         ).fetchone()
         if row is None:
             return None
-        return self.fts_values(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4])
+        text = row[1] if row[5] is None else self.unpack(post_id, row[5]).text
+        return self.fts_values(row[0], text, json.loads(row[2]), json.loads(row[3]), row[4])
 
     def _fts_delete(self, post_id: int) -> None:
         values = self._stored_fts(post_id)
@@ -383,17 +388,144 @@ class Store:
             if n:
                 problems.append(count_of(n, one, many))
         problems += self._check_index_hashes()
-        return problems
+        return problems + self._check_packed()
+
+    #: damaged posts named one by one by ``check``; beyond this they are only counted
+    MAX_DAMAGED_LISTED = 20
+
+    def _check_packed(self) -> list[str]:
+        """Every packed post unpacks exactly (its frame's checksum holds)."""
+        damaged: list[str] = []
+        n = 0
+        for post_id, packed in self.conn.execute(
+            "SELECT id, packed FROM posts WHERE packed IS NOT NULL"
+        ):
+            try:
+                self.unpack(post_id, packed)
+            except DamagedPostError as exc:
+                n += 1
+                if len(damaged) < self.MAX_DAMAGED_LISTED:
+                    damaged.append(str(exc).removeprefix(f"{self.path}: "))
+        if n > len(damaged):
+            damaged.append(f"{count_of(n, 'post')} in all with damaged stored content")
+        return damaged
+
+    # -- packed posts (``packing``) ---------------------------------------------------------
+
+    def unpack(self, post_id: int, packed: bytes) -> Content:
+        """The raw, text and body a post's packed value holds; ``DamagedPostError`` (naming
+        the post) when it cannot be read back exactly."""
+        from .packing import DamagedValue, Unpacker
+
+        if self._unpacker is None:
+            from .queries import dictionary
+
+            self._unpacker = Unpacker(lambda dict_id: dictionary(self, dict_id))
+        try:
+            return self._unpacker.unpack(packed)
+        except DamagedValue as exc:
+            row = self.conn.execute(
+                "SELECT external_id FROM posts WHERE id = ?", (post_id,)
+            ).fetchone()
+            name = f"post {post_id}" + (f" ({row[0]})" if row else "")
+            raise DamagedPostError(
+                f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
+                "again into a new archive, or restore the archive from a backup"
+            ) from None
+
+    def text_of(self, post_id: int, text: str | None, packed: bytes | None) -> str:
+        """A post's plain text from its ``text`` and ``packed`` columns (one of them holds it)."""
+        return (text or "") if packed is None else self.unpack(post_id, packed).text
+
+    def packer(self) -> Packer | None:
+        """A packer with the archive's newest dictionary; None while it has none."""
+        from .queries import latest_dictionary
+
+        latest = latest_dictionary(self)
+        if latest is None:
+            return None
+        if self._packer is None or self._packer.dict_id != latest.id:
+            from .packing import Packer
+
+            self._packer = Packer(latest.id, latest.data)
+        return self._packer
+
+    def train_dictionary(self) -> int | None:
+        """Train a new dictionary on a sample of the archive's posts, spread evenly over it,
+        and store it under a new id (older ones stay: the posts packed with them name them).
+        Returns its id; None when the archive has too few posts to learn from."""
+        from . import packing
+
+        conn = self.conn
+        total = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        if total < packing.TRAIN_MIN_POSTS:
+            return None
+        step = max(1, total // packing.TRAIN_SAMPLE)
+        samples = []
+        rows = conn.execute(
+            "SELECT id, raw, text, body, packed FROM posts WHERE id % ? = 0 LIMIT ?",
+            (step, packing.TRAIN_SAMPLE),
+        )
+        for post_id, raw, text, body, packed in rows:
+            content = (raw, text, body) if packed is None else self.unpack(post_id, packed)
+            samples.append(packing.content_bytes(*content))
+        with self.transaction() as conn:
+            dict_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM dictionaries").fetchone()[
+                0
+            ]
+            data = packing.train(samples, dict_id)
+            if data is None:
+                return None
+            conn.execute(
+                "INSERT INTO dictionaries (id, data, posts, created_at) "
+                "VALUES (?, ?, ?, datetime('now'))",
+                (dict_id, data, len(samples)),
+            )
+        return int(dict_id)
+
+    #: posts packed per transaction by ``pack_posts``
+    PACK_BATCH = 1000
+
+    def pack_posts(self) -> int:
+        """Pack every post not packed yet (those stored before the archive had a dictionary,
+        or by an older newsarc), training the first dictionary if there is none; one committed
+        batch at a time, so an interruption keeps what was done and the next call resumes.
+        Returns how many posts were packed."""
+        packer = self.packer()
+        if packer is None and self.train_dictionary() is not None:
+            packer = self.packer()
+        if packer is None:
+            return 0
+        done = 0
+        while True:
+            with self.transaction() as conn:
+                rows = conn.execute(
+                    f"SELECT id, raw, text, body FROM posts INDEXED BY {UNPACKED_INDEX} "
+                    "WHERE packed IS NULL LIMIT ?",
+                    (self.PACK_BATCH,),
+                ).fetchall()
+                conn.executemany(
+                    "UPDATE posts SET packed = ?, raw = '', text = '', body = '' WHERE id = ?",
+                    [(packer.pack(raw, text, body), post_id) for post_id, raw, text, body in rows],
+                )
+            if not rows:
+                return done
+            done += len(rows)
 
     def _check_index_hashes(self) -> list[str]:
         """Posts whose title, text, categories, tags or source are not what the index was given
         (a row edited with sqlite-utils or SQL): search would still find the old text."""
         stale = []
         rows = self.conn.execute(
-            "SELECT id, index_hash, title, text, categories, tags, source FROM posts"
+            "SELECT id, index_hash, title, text, categories, tags, source, packed FROM posts"
         )
-        for post_id, stored, *columns in rows:
-            if stored != self.index_hash(*columns):
+        for post_id, stored, title, text, categories, tags, source, packed in rows:
+            try:
+                text = self.text_of(post_id, text, packed)
+            except DamagedPostError:
+                continue  # named by _check_packed
+
+            if stored != self.index_hash(title, text, categories, tags, source):
                 stale.append(post_id)
         if not stale:
             return []
@@ -404,8 +536,10 @@ class Store:
         ]
 
     def optimize(self, *, vacuum: bool = False) -> None:
-        """Merge the full-text index into one segment, refresh the query planner's statistics,
-        and with ``vacuum`` rewrite the file without free pages."""
+        """Pack the posts not packed yet, merge the full-text index into one segment, refresh
+        the query planner's statistics, and with ``vacuum`` rewrite the file without free
+        pages."""
+        self.pack_posts()
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
         self.conn.execute("PRAGMA optimize")
@@ -418,11 +552,12 @@ class Store:
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
             rows = conn.execute(
-                "SELECT id, title, text, categories, tags, source FROM posts"
+                "SELECT id, title, text, categories, tags, source, packed FROM posts"
             ).fetchall()
             for row in rows:
+                text = row[2] if row[6] is None else self.unpack(row[0], row[6]).text
                 values = self.fts_values(
-                    row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5]
+                    row[1], text, json.loads(row[3]), json.loads(row[4]), row[5]
                 )
                 conn.execute(
                     "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
@@ -431,7 +566,7 @@ class Store:
                 )
                 conn.execute(
                     "UPDATE posts SET index_hash = ? WHERE id = ?",
-                    (self.index_hash(*row[1:]), row[0]),
+                    (self.index_hash(row[1], text, row[3], row[4], row[5]), row[0]),
                 )
                 n += 1
             conn.execute(
@@ -448,7 +583,9 @@ class Store:
         row = {
             **row,
             "external_id": db_text(row["external_id"]),
-            "index_hash": self.index_hash(
+            # post_row hashes the text before packing it; a row made otherwise is hashed here
+            "index_hash": row.get("index_hash")
+            or self.index_hash(
                 row["title"], row["text"], row["categories"], row["tags"], row["source"]
             ),
         }
@@ -645,11 +782,11 @@ class Store:
 
         conn = self.conn
         row = conn.execute(
-            "SELECT text, coalesce(story, id) FROM posts WHERE id = ?", (post_id,)
+            "SELECT text, coalesce(story, id), packed FROM posts WHERE id = ?", (post_id,)
         ).fetchone()
         if row is None:
             return
-        text, story = row
+        text, story = self.text_of(post_id, row[0], row[2]), row[1]
         conn.execute("DELETE FROM story_sig WHERE post = ?", (post_id,))
         conn.executemany(
             "DELETE FROM story_band WHERE key = ? AND post = ?",
@@ -697,12 +834,13 @@ class Store:
                 for start in range(0, total, _STORY_BATCH):
                     chunk = order[start : start + _STORY_BATCH]
                     marks = ", ".join("?" * len(chunk))
-                    texts = dict(
-                        conn.execute(
-                            f"SELECT id, text FROM posts WHERE id IN ({marks})",
+                    texts = {
+                        i: self.text_of(i, text, packed)
+                        for i, text, packed in conn.execute(
+                            f"SELECT id, text, packed FROM posts WHERE id IN ({marks})",
                             [i for i, _ in chunk],
                         ).fetchall()
-                    )
+                    }
                     for post_id, date_utc in chunk:
                         text = texts[post_id] or ""
                         sig = stories.signature(text)
@@ -764,13 +902,15 @@ def _earlier(a: tuple[int | None, int | None], b: tuple[int | None, int | None])
 
 
 def post_row(
-    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str
-) -> dict[str, Any]:
-    """The ``posts`` row (every column but ``id``, see ``migrations.m001_initial``) of a parsed
-    post read from the file at ``path``: its text as decoded, the encoding, the sha256 of its
-    bytes and its mtime. ``now`` is the import time (ISO 8601, UTC). Pure: import workers
-    call it in their own processes."""
-    return {
+    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str,
+    packer: Packer | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``posts`` row (every column but ``id``, see ``migrations``) of a parsed post read
+    from the file at ``path``: its text as decoded, the encoding, the sha256 of its bytes and
+    its mtime. ``now`` is the import time (ISO 8601, UTC). With a ``packer``, raw, text and
+    body are packed into ``packed`` (and left ''). Pure: import workers call it in their own
+    processes."""
+    row: dict[str, Any] = {
         "external_id": post.external_id,
         "title": post.title,
         "date": format_date(post.date),
@@ -794,4 +934,12 @@ def post_row(
         "imported_at": now,
         "updated_at": now,
         "story": None,  # its own story until the importer places it (``Store.plan_story``)
+        "packed": None,
     }
+    row["index_hash"] = Store.index_hash(
+        row["title"], row["text"], row["categories"], row["tags"], row["source"]
+    )
+    if packer is not None:
+        row["packed"] = packer.pack(row["raw"], row["text"], row["body"])
+        row.update(raw="", text="", body="")
+    return row

@@ -165,3 +165,62 @@ def test_extend_catalog_keeps_what_the_index_holds():
     migrations.extend_catalog(conn, "later")  # twice: no change
     columns = [r[2] for r in conn.execute(f"PRAGMA index_info({CATALOG_INDEX})")]
     assert columns == [*held, "later"]
+
+
+def _table_sql(conn: sqlite3.Connection, name: str) -> str:
+    return conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+
+
+def test_migrations_m007_converts_an_older_archive(tmp_path: Path, monkeypatch):
+    import json
+
+    from newsarc.ingest import Importer
+    from newsarc.queries import file_state
+    from newsarc.search import search
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    fresh_db, old_db = tmp_path / "fresh.db", tmp_path / "old.db"
+    with Store.open(fresh_db) as fresh:
+        Importer(fresh, workers=0).run([examples])
+    # an archive as newsarc left it before m007, holding the same posts
+    old = sqlite3.connect(old_db, isolation_level=None)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:3])
+    migrations.apply(old, 0)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    old.execute("ATTACH ? AS fresh", (str(fresh_db),))
+    columns = [r[1] for r in old.execute("PRAGMA table_info(posts)")]
+    names = ", ".join(columns)
+    old.execute(f"INSERT INTO posts ({names}) SELECT {names} FROM fresh.posts")
+    old.execute(
+        "INSERT INTO files SELECT path, post_id, size, mtime_ns, hash, status, reason, seen_at FROM fresh.files"
+    )
+    old.execute("INSERT INTO post_tags SELECT tag, post_id FROM fresh.post_tags")
+    for row in old.execute("SELECT id, title, text, category, tags, source FROM posts").fetchall():
+        values = Store.fts_values(
+            row[1], row[2], [row[3]] if row[3] else [], json.loads(row[4]), row[5]
+        )
+        old.execute(
+            "INSERT INTO posts_fts(rowid, title, text, category, tags, source) VALUES (?, ?, ?, ?, ?, ?)",
+            (row[0], *values),
+        )
+    old.execute("DETACH fresh")
+    # as newsarc left it then: index version 1 (m001 writes today's)
+    old.execute("UPDATE settings SET value = '1' WHERE key = 'index_version'")
+    assert "text, category" in _table_sql(old, "posts_fts")  # title first, as before
+    old.close()
+
+    with Store.open(old_db) as store, Store.open(fresh_db) as fresh:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert "posts_fts USING fts5(text, title" in _table_sql(store.conn, "posts_fts")
+        for table in ("files", "post_tags", "post_categories"):
+            assert "WITHOUT ROWID" in _table_sql(store.conn, table)
+        for query in ("央企", "港股", "钛", "创新联合体", "涨", "title:港股"):
+            got = search(store, query, limit=50)
+            want = search(fresh, query, limit=50)
+            assert got.total == want.total > 0 or query == "title:港股"
+            assert [(h.post.id, h.score) for h in got.hits] == [
+                (h.post.id, h.score) for h in want.hits
+            ]
+        paths = [r[0] for r in fresh.conn.execute("SELECT path FROM files")]
+        assert paths and all(file_state(store, p)[:5] == file_state(fresh, p)[:5] for p in paths)  # type: ignore[index]
+        assert store.check() == []

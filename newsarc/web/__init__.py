@@ -45,7 +45,7 @@ from newsarc.store import Store
 PAGE_SIZE = 20
 #: characters of a long column shown in a table cell
 CELL_CHARS = 120
-LONG_COLUMNS = ("raw", "text", "body", "meta")
+LONG_COLUMNS = ("raw", "text", "body", "meta", "packed")
 SORTS = {"rank": "relevance", "-date": "newest first", "date": "oldest first"}
 
 
