@@ -545,6 +545,14 @@ class Store:
         self.conn.execute("PRAGMA optimize")
         if vacuum:
             self.conn.execute("VACUUM")
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the archive file and empty it (``wal_checkpoint
+        (TRUNCATE)``), so that the file alone holds everything: before copying it or publishing
+        it with Datasette. False when a reader (a Datasette beside it) kept it from finishing."""
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def rebuild_index(self) -> int:
         """Rebuild the full-text index from the posts table. Returns the number of posts."""

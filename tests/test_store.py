@@ -205,3 +205,18 @@ def test_store_maintenance_check_reports_edited_rows(tmp_path: Path):
     assert "newsarc: problem: 1 post changed since it was indexed (id 1)" in result.stderr
     result = runner.invoke(app, ["--db", str(db), "maintenance", "--rebuild-index"])
     assert result.exit_code == 0 and "archive ok" in result.stderr
+
+
+def test_store_optimize_empties_the_write_ahead_log(tmp_path: Path):
+    """``maintenance`` leaves the archive file whole on its own (issue 13: before copying it
+    or ``datasette publish``), even while another connection holds it open."""
+    from newsarc.ingest import Importer
+
+    db = tmp_path / "a.db"
+    with Store.open(db) as store, Store.open(db, readonly=True) as reader:
+        Importer(store, workers=1).run([EXAMPLES])
+        wal = Path(f"{db}-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        assert reader.conn.execute("SELECT count(*) FROM posts").fetchone()[0] > 0
+        store.optimize()
+        assert wal.stat().st_size == 0
