@@ -185,7 +185,8 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def _esc(text: str | None) -> str:
-    return html.escape(text or "", quote=True)
+    # control characters are not allowed in HTML (a browser hides them): show them as ␛ …
+    return html.escape(clean(text or ""), quote=True)
 
 
 def _safe_href(url: str | None) -> str | None:
