@@ -304,6 +304,13 @@ def compile_query(query: str) -> Compiled:
     return Compiled(_compile(node), None, terms)
 
 
+def title_expressions(terms: list[Term]) -> list[str]:
+    """One FTS5 expression per distinct term that can match a title (no field, or ``title:``),
+    restricted to the title: ranking puts posts with more of them in the title first."""
+    folded = dict.fromkeys(t.folded for t in terms if t.field in (None, "title"))
+    return [f"{{title}} : ({match_phrase(f)})" for f in folded]
+
+
 def _positive_terms(node: Node, negated: bool = False) -> list[Term]:
     if isinstance(node, Term):
         return [] if negated else [node]
@@ -347,11 +354,13 @@ def search(
     text: bool = True,
     snippets: bool = True,
 ) -> SearchResult:
-    """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date."""
+    """Posts matching ``query``: by relevance (posts with more of the query's terms in their
+    title first, then BM25 with a title match weighing 10× a body match) or by date."""
     compiled = compile_query(query)
     page = match_page(
-        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset
-    )
+        store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit, offset=offset,
+        title_terms=title_expressions(compiled.terms),
+    )  # fmt: skip
     posts = posts_by_ids(store, [m.id for m in page.matches], text=True)
     scores = {m.id: m.score for m in page.matches}
     hits = []
