@@ -134,9 +134,13 @@ def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
     return text
 
 
-def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bool = False) -> None:
-    """``newsarc search`` on a terminal: a numbered list with titles, metadata and snippets."""
-    out = console(plain=plain)
+def print_search(
+    result: SearchResult, query: str, offset: int = 0, *, plain: bool = False,
+    out: Console | None = None,
+) -> None:  # fmt: skip
+    """``newsarc search`` on a terminal: a numbered list with titles, metadata and snippets;
+    every match in the title and the snippet highlighted."""
+    out = out or console(plain=plain)
     if not result.hits:
         if result.total:
             message = (
@@ -159,6 +163,9 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
         head.append("  ")
         title = _title(post)
         title.stylize("bold")
+        if post.title:  # clean() keeps one character per character: the spans fit
+            for start, end in hit.title_highlights:
+                title.stylize(HIGHLIGHT, start, end)
         head.append(title)
         out.print(head, no_wrap=True, overflow="ellipsis")
         if hit.snippet:
@@ -197,14 +204,17 @@ class _Quote:
             yield Segment.line()
 
 
-def marked(value: str | None, terms: Sequence[Term] = (), style: str = "") -> Text:
-    """Untrusted text made safe, with every match of ``terms`` highlighted (search's folding)."""
+def marked(
+    value: str | None, terms: Sequence[Term] = (), style: str = "", field: str = "text"
+) -> Text:
+    """Untrusted text made safe, with every match of ``terms`` highlighted (search's folding);
+    ``field``: which terms apply (``title:`` terms in the title, ``text:`` ones in the body)."""
     from .search import find_spans
 
     text = safe_text(value, style)
     if terms and value:
         # clean() maps each character to one character, so spans of the original fit the text
-        for start, end in find_spans(value, list(terms)):
+        for start, end in find_spans(value, list(terms), field):
             text.stylize(HIGHLIGHT, start, end)
     return text
 
@@ -215,7 +225,9 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
 
     from .export import body_blocks, metadata
 
-    title = marked(post.title, terms, "bold") if post.title else _title(post, preview=False)
+    title = (
+        marked(post.title, terms, "bold", "title") if post.title else _title(post, preview=False)
+    )
     parts: list[Any] = [title, Text()]
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)

@@ -329,6 +329,8 @@ class Hit:
     snippet: str
     #: (start, end) character spans of matched text inside ``snippet``
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: (start, end) character spans of matched text inside the post's title
+    title_highlights: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -369,7 +371,8 @@ def search(
         score = scores[post.id]
         if not text:
             post.text = None
-        hits.append(Hit(post, None if score is None else -float(score), snippet, spans))
+        in_title = find_spans(post.title or "", compiled.terms, "title") if snippets else []
+        hits.append(Hit(post, None if score is None else -float(score), snippet, spans, in_title))
     return SearchResult(page.total, hits)
 
 
@@ -380,9 +383,10 @@ def _term_pattern(folded: str) -> re.Pattern[str]:
     return re.compile(" +".join(re.escape(part) for part in folded.split(" ")))
 
 
-def find_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Spans of ``text`` (original characters) where any term matches after folding, sorted."""
-    wanted = [t for t in terms if t.field in (None, "text")]
+def find_spans(text: str, terms: list[Term], field: str = "text") -> list[tuple[int, int]]:
+    """Spans of ``text`` (original characters) where any term that can match ``field`` (the
+    FTS column: ``text`` or ``title``) matches after folding, sorted and merged."""
+    wanted = [t for t in terms if t.field in (None, field)]
     if not wanted or not text:
         return []
     folded = fold_chars(text)

@@ -280,3 +280,34 @@ def test_console_soft_wraps_when_piped():
     console = render.console(stream)
     console.print(render.safe_text("x" * 300))
     assert stream.getvalue() == "x" * 300 + "\n"
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def test_print_search_highlights_title_matches():
+    from newsarc.search import Hit, SearchResult
+
+    hit = Hit(
+        make_post(title="央企改革：央企", text="无关的正文"),
+        1.0,
+        "无关的正文",
+        [],
+        [(0, 2), (5, 7)],
+    )
+    console = screen(80)
+    render.print_search(SearchResult(1, [hit]), "央企", out=console)
+    out = output(console)
+    assert len(re.findall(r"\x1b\[[0-9;]*43m央企", out)) == 2
+    assert "1 post matches" in SGR.sub("", out)
+
+
+def test_post_view_highlights_title_terms_in_the_title_only():
+    post = make_post(title="央企新闻", blocks=[Block("p", "央企正文")])
+    mark = re.compile(r"\x1b\[[0-9;]*43m央企")
+    title, body = view(post, terms=[parse_query("title:央企")]).split("\n", 1)
+    assert mark.search(title) and not mark.search(body)
+    title, body = view(post, terms=[parse_query("text:央企")]).split("\n", 1)
+    assert not mark.search(title) and mark.search(body)
+    title, body = view(post, terms=[parse_query("央企")]).split("\n", 1)
+    assert mark.search(title) and mark.search(body)

@@ -338,3 +338,19 @@ def test_search_rank_title_matches_first_with_or(tmp_path: Path, query: str):
     both = add_post(store, external_id="two", title="央企与茅台", text="无关")
     ranked = [hit.post.id for hit in search(store, query, limit=None, snippets=False).hits]
     assert ranked[0] == both and set(ranked[1:5]) == set(titled)
+
+
+def test_search_highlights_matches_in_titles(tmp_path: Path):
+    from test_export import add_post
+
+    store = Store.open(tmp_path / "a.db")
+    title_only = add_post(store, external_id="t", title="央企改革与央企", text="国资委发布通知。")
+    body_only = add_post(store, external_id="b", title="其他", text="央企的消息。")
+    hits = {hit.post.id: hit for hit in search(store, "央企").hits}
+    assert hits[title_only].title_highlights == [(0, 2), (5, 7)]
+    assert hits[title_only].highlights == []
+    assert hits[body_only].title_highlights == []
+    (hit,) = search(store, "title:央企").hits
+    assert hit.post.id == title_only and hit.title_highlights == [(0, 2), (5, 7)]
+    (hit,) = search(store, "text:央企").hits
+    assert hit.post.id == body_only and hit.title_highlights == [] and hit.highlights
