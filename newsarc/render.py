@@ -122,7 +122,7 @@ def print_posts(
         console(sys.stderr, plain=plain).print(Text(f"No posts (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
-    footer = f"{first:,}–{last:,} of {total:,} posts"
+    footer = f"{first:,}–{last:,} of {count_of(total, 'post')}"
     out.print(posts_table(posts, footer, plain=plain, width=out.width))
 
 
@@ -319,7 +319,7 @@ def bar(value: int, largest: int, width: int, *, plain: bool = False) -> str:
 def _size(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+            return count_of(n, "byte") if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)
 
@@ -347,13 +347,14 @@ def _counts_table(
 def print_stats(stats: ArchiveStats, *, plain: bool = False, out: Console | None = None) -> None:
     """``newsarc stats`` on a terminal: totals, then bar charts per category, source, tag, month."""
     out = out or console(plain=plain)
-    head = Text(f"{stats.posts:,} posts", style="bold")
+    head = Text(count_of(stats.posts, "post"), style="bold")
     if stats.first_date and stats.last_date:
         head.append(f"  {stats.first_date[:10]} → {stats.last_date[:10]}")
     if stats.undated:
         head.append(f"  ({stats.undated:,} undated)", style="yellow")
     out.print(head)
-    out.print(Text(f"{stats.files:,} files, archive {_size(stats.archive_bytes)}", style="dim"))
+    files = count_of(stats.files, "file")
+    out.print(Text(f"{files}, archive {_size(stats.archive_bytes)}", style="dim"))
     if not stats.posts:
         return
     for title, rows, key in (
@@ -470,7 +471,7 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
                 err.print(Text("warning: " + clean(message), style="dim"))
             if len(result.warnings) < result.n_warnings:
                 more = result.n_warnings - len(result.warnings)
-                err.print(Text(f"  … and {more:,} more warnings", style="dim"))
+                err.print(Text(f"  … and {count_of(more, 'more warning')}", style="dim"))
         else:
             err.print(
                 Text(

@@ -311,3 +311,14 @@ def test_post_view_highlights_title_terms_in_the_title_only():
     assert not mark.search(title) and mark.search(body)
     title, body = view(post, terms=[parse_query("央企")]).split("\n", 1)
     assert mark.search(title) and mark.search(body)
+
+
+def test_counts_in_list_and_stats_are_singular_for_one():
+    console = screen(80)
+    render.print_posts([make_post()], 1, out=console)
+    assert SGR.sub("", output(console)).splitlines()[-1].strip() == "1–1 of 1 post"
+    one = ArchiveStats(1, "2022-01-01", "2022-01-01", 0, 1, 4096, [("a", 1)], [], [], [],
+                       {"categories": 1, "sources": 0, "tags": 0})  # fmt: skip
+    console = screen(80, color=False)
+    render.print_stats(one, plain=True, out=console)
+    assert output(console).startswith("1 post  2022-01-01 → 2022-01-01\n1 file, archive 4.0 KB\n")
