@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .search import SearchResult, Term
 
 HIGHLIGHT = "bold black on yellow"
+#: the fewest cells list's title column gets before the other columns give up room
+TITLE_MIN = 24
 
 
 def console(file: TextIO | None = None, *, plain: bool = False) -> Console:
@@ -98,17 +100,27 @@ def posts_table(
     )
     id_width = max([2, *(len(str(post.id)) for post in posts)])
     where_width = min(16, max([6, *(cell_len(clean(_where(post))) for post in posts)]))
-    # Rich shrinks every column alike when a no-wrap table is too wide (the id column would
-    # vanish first), so the title gets exactly the room that is left
-    title_width = max(8, width - id_width - 16 - where_width - 3 * 3)
+    # The title comes first: on a narrow terminal the source column goes, then the time of day,
+    # before the title gets fewer than TITLE_MIN cells. Rich shrinks every column alike when a
+    # no-wrap table is too wide (the id column would vanish first), so the title gets exactly
+    # the room that is left.
+    date_width, gap = 16, 3
+    if width - id_width - date_width - where_width - 3 * gap < TITLE_MIN:
+        where_width = 0
+    if width - id_width - date_width - 2 * gap < TITLE_MIN and not where_width:
+        date_width = 10
+    columns = 4 if where_width else 3
+    title_width = max(8, width - id_width - date_width - where_width - (columns - 1) * gap)
     table.add_column("id", justify="right", style="cyan", no_wrap=True, min_width=id_width)
-    table.add_column("date", style="green", no_wrap=True, min_width=16)
-    table.add_column(
-        "source", style="magenta", no_wrap=True, max_width=where_width, overflow="ellipsis"
-    )
+    table.add_column("date", style="green", no_wrap=True, min_width=date_width)
+    if where_width:
+        table.add_column(
+            "source", style="magenta", no_wrap=True, max_width=where_width, overflow="ellipsis"
+        )
     table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for post in posts:
-        table.add_row(str(post.id), _date(post), safe_text(_where(post)), _title(post))
+        where = [safe_text(_where(post))] if where_width else []
+        table.add_row(str(post.id), _date(post)[:date_width], *where, _title(post))
     return table
 
 

@@ -322,3 +322,14 @@ def test_counts_in_list_and_stats_are_singular_for_one():
     console = screen(80, color=False)
     render.print_stats(one, plain=True, out=console)
     assert output(console).startswith("1 post  2022-01-01 → 2022-01-01\n1 file, archive 4.0 KB\n")
+
+
+@pytest.mark.parametrize("width", [30, 40, 60])
+def test_posts_table_gives_the_title_room_first_when_narrow(width):
+    title = "央企改革深化提升行动取得新进展" * 3
+    console = screen(width)
+    render.print_posts([make_post(id=123, title=title)], 1, out=console)
+    (row,) = [line for line in SGR.sub("", output(console)).splitlines() if "123" in line]
+    assert cell_len(row) <= width
+    shown = row.split("2022-04-09", 1)[1].replace("…", "").split()[-1]
+    assert title.startswith(shown) and cell_len(shown) >= min(24, width - 22), row
