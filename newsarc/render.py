@@ -435,9 +435,11 @@ def print_import_failures(result: ImportResult, *, verbose: bool, limit: int = 1
         err.print(Text(f"… and {count_of(result.n_failed - len(shown), 'more failure')}{hint}"))
 
 
-def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10) -> None:
+def print_import_summary(
+    result: ImportResult, *, verbose: bool, limit: int = 10, err: Console | None = None
+) -> None:
     """The end-of-import summary, on stderr (stdout stays free for data)."""
-    err = console(sys.stderr)
+    err = err or console(sys.stderr)
     parts = [
         f"{result.imported:,} imported",
         f"{result.updated:,} updated",
@@ -446,12 +448,27 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         f"{result.n_skipped:,} skipped",
         f"{result.n_failed:,} failed",
     ]
-    rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
     seconds = f"{result.seconds:.2f}" if result.seconds < 1 else f"{result.seconds:,.1f}"
-    files = count_of(result.files, "file")
-    head.append(f"  ({files} in {seconds}s, {rate:,.0f} files/s)", style="dim")
-    err.print(head)
+    if result.interrupted:
+        # files looked up ahead of the writer were never finished: no rate can be told, only
+        # how many files got an outcome
+        done = (
+            result.imported + result.updated + result.unchanged + result.duplicates
+            + result.n_skipped + result.n_failed
+        )  # fmt: skip
+        timing = f"({count_of(done, 'file')} done, stopped after {seconds}s)"
+    else:
+        rate = result.files / result.seconds if result.seconds else 0.0
+        timing = f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s)"
+    from rich.cells import cell_len
+
+    if cell_len(head.plain) + 2 + len(timing) <= err.width or err.soft_wrap:
+        head.append("  " + timing, style="dim")
+        err.print(head)
+    else:  # on its own line rather than broken inside the parentheses
+        err.print(head)
+        err.print(Text(timing, style="dim"))
     if result.newer_copies:
         copies = (
             "1 duplicate was a newer copy of a stored post and replaced it"

@@ -333,3 +333,32 @@ def test_posts_table_gives_the_title_room_first_when_narrow(width):
     assert cell_len(row) <= width
     shown = row.split("2022-04-09", 1)[1].replace("…", "").split()[-1]
     assert title.startswith(shown) and cell_len(shown) >= min(24, width - 22), row
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def test_import_summary_never_breaks_inside_the_parentheses():
+    from newsarc.ingest import ImportResult
+
+    result = ImportResult(imported=12_345, updated=1_234, unchanged=123_456, duplicates=2)
+    result.files, result.seconds = 137_037, 61.2
+    result.skipped_reasons["not a post"] = 12
+    for width in (60, 80, 100, 200):
+        console = screen(width, color=False)
+        render.print_import_summary(result, verbose=False, err=console)
+        lines = output(console).splitlines()
+        assert all(line.count("(") == line.count(")") for line in lines), lines
+        assert "(137,037 files in 61.2s, 2,239 files/s)" in output(console)
+
+
+def test_import_summary_after_ctrl_c_shows_no_rate():
+    from newsarc.ingest import ImportResult
+
+    result = ImportResult(imported=3, interrupted=True)
+    result.files, result.seconds = 2_000, 0.01  # looked up ahead, never finished
+    console = screen(100, color=False)
+    render.print_import_summary(result, verbose=False, err=console)
+    text = output(console)
+    assert "files/s" not in text and "2,000" not in text
+    assert "(3 files done, stopped after 0.01s)" in text and "Interrupted" in text
