@@ -126,16 +126,32 @@ def posts_table(
 
 def print_posts(
     posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False,
-    out: Console | None = None,
+    out: Console | None = None, pager: bool = False,
 ) -> None:  # fmt: skip
-    """``newsarc list`` on a terminal: the table, with a footer giving the count and total."""
+    """``newsarc list`` on a terminal: the table, with a footer giving the count and total;
+    ``pager``: through ``$PAGER`` when longer than the screen, as ``show`` (``list --all``)."""
     out = out or console(plain=plain)
     if not posts:
         console(sys.stderr, plain=plain).print(Text(f"No posts (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
     footer = f"{first:,}–{last:,} of {count_of(total, 'post')}"
-    out.print(posts_table(posts, footer, plain=plain, width=out.width))
+    table = posts_table(posts, footer, plain=plain, width=out.width)
+    _print_paged(out, [table], pager=pager)
+
+
+def _print_paged(out: Console, parts: Iterable[Any], *, pager: bool) -> None:
+    """Print renderables; through ``page`` when ``pager`` and on a terminal they are longer
+    than the screen."""
+    with out.capture() as captured:
+        for part in parts:
+            out.print(part)
+    rendered = captured.get()
+    if pager and rendered.count("\n") > out.height and out.is_terminal:
+        page(rendered, out.file)
+    else:
+        out.file.write(rendered)
+        out.file.flush()
 
 
 def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
@@ -282,18 +298,14 @@ def print_posts_full(
     from rich.rule import Rule
 
     out = out or console(plain=plain)
-    with out.capture() as captured:
+
+    def parts() -> Iterator[Any]:
         for n, post in enumerate(posts):
             if n:
-                out.print(Rule(characters="-" if plain else "─", style="dim"))
-            for part in post_view(post, terms, plain=plain):
-                out.print(part)
-    rendered = captured.get()
-    if pager and rendered.count("\n") > out.height and out.is_terminal:
-        page(rendered, out.file)
-    else:
-        out.file.write(rendered)
-        out.file.flush()
+                yield Rule(characters="-" if plain else "─", style="dim")
+            yield from post_view(post, terms, plain=plain)
+
+    _print_paged(out, parts(), pager=pager)
 
 
 def page(rendered: str, fallback: IO[str]) -> None:

@@ -676,3 +676,15 @@ def test_installed_export_into_a_closed_pipe(tmp_path):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in stderr and b"Broken pipe" not in stderr
+
+
+def test_list_all_on_a_terminal_pages_as_show(runner, imported, terminal, monkeypatch):
+    from newsarc import render
+
+    pages: list[str] = []
+    monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
+    monkeypatch.setenv("LINES", "8")
+    assert "of 12 posts" in run(runner, "list").stdout and not pages  # a page: printed
+    assert run(runner, "list", "--all").stdout == ""
+    assert len(pages) == 1 and "of 12 posts" in pages[0]
+    assert "of 12 posts" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1

@@ -362,3 +362,17 @@ def test_import_summary_after_ctrl_c_shows_no_rate():
     text = output(console)
     assert "files/s" not in text and "2,000" not in text
     assert "(3 files done, stopped after 0.01s)" in text and "Interrupted" in text
+
+
+def test_long_list_is_paged_when_asked(monkeypatch):
+    pages: list[str] = []
+    monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
+    posts = [make_post(id=n, title=f"标题{n}") for n in range(1, 41)]
+    console = screen(80, height=20)
+    render.print_posts(posts, 40, out=console)  # a page of list: printed
+    assert not pages and "标题40" in output(console)
+    console = screen(80, height=20)
+    render.print_posts(posts, 40, out=console, pager=True)  # list --all
+    assert len(pages) == 1 and "标题40" in pages[0] and output(console) == ""
+    render.print_posts(posts[:3], 3, out=console, pager=True)  # short: printed
+    assert len(pages) == 1 and "标题3" in output(console)

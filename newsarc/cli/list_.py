@@ -40,9 +40,17 @@ def list_(
     sort: SortOpt = Sort.newest,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
-    all_: Annotated[bool, typer.Option("--all", "-a", help="Every post: no --limit.")] = False,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", "-a", help="Every post: no --limit (on a terminal, through $PAGER as show)."
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     text: TextOpt = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="With --all, print directly, without $PAGER.")
+    ] = False,
     plain: PlainOpt = False,
 ) -> None:
     """List posts, newest first.
@@ -75,7 +83,10 @@ def list_(
         if people:
             from newsarc import render
 
-            render.print_posts(list(posts), total, offset, plain=options.plain(ctx, plain))
+            render.print_posts(
+                list(posts), total, offset, plain=options.plain(ctx, plain),
+                pager=all_ and not no_pager,
+            )  # fmt: skip
         elif fmt in (None, Format.table):
             for post in posts:
                 sys.stdout.write(post_line(post))
