@@ -99,6 +99,10 @@ def body_blocks(post: Post) -> list[Block]:
     return [Block(type="p", text=part) for part in (post.text or "").split("\n\n") if part]
 
 
+#: what marks a sub-heading in plain text (``show --format text``, the ``--plain`` view)
+HEADING_MARK = "## "
+
+
 def post_text(post: Post) -> str:
     """A post as plain text: title, metadata lines, then the body (``show --format text``)."""
     lines = [post.title or "(no title)", ""]
@@ -113,6 +117,8 @@ def post_text(post: Post) -> str:
             lines.append(_image_label(block))
         elif block.type == "table":
             lines += [" | ".join(row) for row in block.rows or []]
+        elif block.type == "h":
+            lines.append(HEADING_MARK + block.text)
         else:
             lines.append(block.text)
     return "\n".join(lines) + "\n"

@@ -251,7 +251,7 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
     """Renderables for one post: heading, metadata table, then the body block by block."""
     from rich import box
 
-    from .export import body_blocks, metadata
+    from .export import HEADING_MARK, body_blocks, metadata
 
     title = (
         marked(post.title, terms, "bold", "title") if post.title else _title(post, preview=False)
@@ -265,7 +265,10 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
     parts += [meta, Text()]
     for block in body_blocks(post):
         if block.type == "h":
-            parts.append(marked(block.text, terms, "bold cyan"))
+            heading = marked(block.text, terms, "bold cyan")
+            if plain:  # without style, a sub-heading would read as a paragraph
+                heading = Text(HEADING_MARK, style="bold cyan") + heading
+            parts.append(heading)
         elif block.type == "quote":
             parts.append(_Quote(marked(block.text, terms, "italic"), "> " if plain else QUOTE_BAR))
         elif block.type == "img":

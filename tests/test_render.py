@@ -376,3 +376,12 @@ def test_long_list_is_paged_when_asked(monkeypatch):
     assert len(pages) == 1 and "标题40" in pages[0] and output(console) == ""
     render.print_posts(posts[:3], 3, out=console, pager=True)  # short: printed
     assert len(pages) == 1 and "标题3" in output(console)
+
+
+def test_sub_headings_are_marked_in_the_plain_view():
+    plain = [line.rstrip() for line in view(make_post(blocks=BLOCKS), plain=True).splitlines()]
+    assert "## 小标题" in plain and "第一段。" in plain
+    coloured = [line.rstrip() for line in SGR.sub("", view(make_post(blocks=BLOCKS))).splitlines()]
+    assert "小标题" in coloured  # bold cyan tells it apart there
+    highlighted = view(make_post(blocks=BLOCKS), plain=True, terms=[parse_query("标题")])
+    assert "## 小标题" in highlighted
