@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
+from rich.containers import Lines
 from rich.table import Table
 from rich.text import Text
 
@@ -56,8 +57,83 @@ def _isatty(file: TextIO) -> bool:
 
 
 def safe_text(value: str | None, style: str = "") -> Text:
-    """Untrusted text as a Rich Text: literal, control characters made visible."""
-    return Text(clean(value or ""), style=style)
+    """Untrusted text as a Rich Text: literal, control characters made visible, wrapped by the
+    rules of Chinese line breaking (``KinsokuText``)."""
+    return KinsokuText(clean(value or ""), style=style)
+
+
+#: characters a line may not start with (closing brackets and quotes, sentence and clause
+#: punctuation, the ellipsis) ...
+NO_LINE_START = frozenset("。，、．・：；！？）」』】〕〉》〗〙〛”’…‥%‰)]},.:;!?")
+#: ... and characters a line may not end with (opening brackets and quotes)
+NO_LINE_END = frozenset("（「『【〔〈《〖〘〚“‘([{")
+#: how far a break moves back to obey them before the rule gives way (a line of punctuation)
+_MAX_PULL_BACK = 4
+
+
+def _bad_break(text: str, at: int) -> bool:
+    return text[at] in NO_LINE_START or text[at - 1] in NO_LINE_END
+
+
+def line_breaks(text: str, width: int, *, fold: bool = True) -> list[int]:
+    """Where to break ``text`` (one line, no newline) into lines of at most ``width`` cells:
+    Rich's word wrapping, with each break moved back a character or a few where it would start
+    a line with ``。，、）」`` and the like, or end one with ``（「`` and the like (kinsoku
+    shori, as Chinese and Japanese typesetting does). The next line then takes the character
+    along and the rest is wrapped again from there."""
+    from rich._wrap import divide_line
+
+    breaks: list[int] = []
+    start = 0
+    while True:
+        for offset in divide_line(text[start:], width, fold=fold):
+            wanted = start + offset
+            at, previous = wanted, breaks[-1] if breaks else 0
+            while _bad_break(text, at) and at - 1 > previous and wanted - at < _MAX_PULL_BACK:
+                at -= 1
+            if _bad_break(text, at):
+                at = wanted  # nothing better near: the rule gives way
+            breaks.append(at)
+            if at != wanted:
+                start = at
+                break
+        else:
+            return breaks
+
+
+class KinsokuText(Text):
+    """Rich Text whose word wrapping obeys the Chinese line-breaking rules (``line_breaks``)."""
+
+    def wrap(
+        self, console: Console, width: int, *, justify: Any = None, overflow: Any = None,
+        tab_size: int = 8, no_wrap: bool | None = None,
+    ) -> Lines:  # fmt: skip
+        from rich.text import DEFAULT_JUSTIFY, DEFAULT_OVERFLOW
+
+        wrap_overflow = overflow or self.overflow or DEFAULT_OVERFLOW
+        plain = self.plain
+        if (
+            no_wrap or (no_wrap is None and self.no_wrap) or overflow == "ignore"
+            or not any(c in NO_LINE_START or c in NO_LINE_END for c in plain)
+        ):  # fmt: skip
+            return super().wrap(
+                console, width, justify=justify, overflow=overflow, tab_size=tab_size,
+                no_wrap=no_wrap,
+            )  # fmt: skip
+        wrap_justify = justify or self.justify or DEFAULT_JUSTIFY
+        lines = Lines()
+        for line in self.split(allow_blank=True):
+            if "\t" in line:
+                line.expand_tabs(tab_size)
+            new_lines = line.divide(line_breaks(line.plain, width, fold=wrap_overflow == "fold"))
+            for piece in new_lines:
+                piece.rstrip_end(width)
+            if wrap_justify:
+                new_lines.justify(console, width, justify=wrap_justify, overflow=wrap_overflow)
+            for piece in new_lines:
+                piece.truncate(width, overflow=wrap_overflow)
+            lines.extend(new_lines)
+        return lines
 
 
 def _date(post: Post) -> str:
@@ -256,7 +332,7 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
     title = (
         marked(post.title, terms, "bold", "title") if post.title else _title(post, preview=False)
     )
-    parts: list[Any] = [title, Text()]
+    parts: list[Any] = [Kinsoku(title), Text()]
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)
     meta.add_column(overflow="fold")
@@ -267,8 +343,8 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
         if block.type == "h":
             heading = marked(block.text, terms, "bold cyan")
             if plain:  # without style, a sub-heading would read as a paragraph
-                heading = Text(HEADING_MARK, style="bold cyan") + heading
-            parts.append(heading)
+                heading = KinsokuText(HEADING_MARK, style="bold cyan").append(heading)
+            parts.append(Kinsoku(heading))
         elif block.type == "quote":
             parts.append(_Quote(marked(block.text, terms, "italic"), "> " if plain else QUOTE_BAR))
         elif block.type == "img":
@@ -283,7 +359,7 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
                 table.add_row(*(marked(cell, terms) for cell in row))
             parts.append(table)
         else:
-            parts.append(marked(block.text, terms))
+            parts.append(Kinsoku(marked(block.text, terms)))
         parts.append(Text())
     return parts
 
@@ -533,3 +609,22 @@ def print_import_summary(
                 style="bold yellow",
             )  # fmt: skip
         )
+
+
+class Kinsoku:
+    """A text to print on its own, wrapped by the Chinese line-breaking rules. (Rich renders
+    a ``KinsokuText`` inside a table or another renderable by its own rules, but
+    ``Console.print`` joins the Text objects it is given into one new, plain Text first.)"""
+
+    def __init__(self, text: Text):
+        if not isinstance(text, KinsokuText):
+            copy = KinsokuText(text.plain, style=text.style, end=text.end)
+            copy.spans = list(text.spans)
+            text = copy
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        return self.text.__rich_console__(console, options)
+
+    def __rich_measure__(self, console: Console, options: Any) -> Any:
+        return self.text.__rich_measure__(console, options)

@@ -385,3 +385,39 @@ def test_sub_headings_are_marked_in_the_plain_view():
     assert "小标题" in coloured  # bold cyan tells it apart there
     highlighted = view(make_post(blocks=BLOCKS), plain=True, terms=[parse_query("标题")])
     assert "## 小标题" in highlighted
+
+
+# -- Chinese line breaking ------------------------------------------------------------------------
+
+KINSOKU_TEXT = (
+    "国资委表示，要推动中央企业（央企）加快组建创新联合体。“关键核心技术”攻关：集成电路、"
+    "工业软件、高端装备……已取得阶段性成效！下一步？将以《意见》为指引【重点】推进「协同」"
+    "创新，形成合力。"
+)
+
+
+@pytest.mark.parametrize("width", range(8, 41))
+def test_wrapping_obeys_chinese_line_breaking(width):
+    console = screen(width, color=False)
+    console.print(render.Kinsoku(render.safe_text(KINSOKU_TEXT)))
+    lines = output(console).rstrip("\n").split("\n")
+    assert "".join(line.rstrip() for line in lines) == KINSOKU_TEXT
+    assert all(cell_len(line) <= width for line in lines)
+    for line in lines[1:]:
+        assert line[0] not in render.NO_LINE_START, (width, lines)
+    for line in lines[:-1]:
+        assert line.rstrip()[-1] not in render.NO_LINE_END, (width, lines)
+
+
+def test_line_breaks_give_way_for_a_run_of_punctuation():
+    text = "好" + "。" * 20
+    breaks = render.line_breaks(text, 6)
+    pieces = [text[a:b] for a, b in zip([0, *breaks], [*breaks, len(text)], strict=True)]
+    assert "".join(pieces) == text and all(pieces) and all(cell_len(p) <= 6 for p in pieces)
+
+
+def test_post_view_paragraphs_obey_chinese_line_breaking():
+    out = view(make_post(blocks=[Block("p", KINSOKU_TEXT)]), width=23, plain=True)
+    body = out.split("length", 1)[1].splitlines()[2:]
+    assert "".join(line.rstrip() for line in body) == KINSOKU_TEXT
+    assert not any(line and line[0] in render.NO_LINE_START for line in body)
