@@ -103,6 +103,10 @@ def body_blocks(post: Post) -> list[Block]:
     return [Block(type="p", text=part) for part in (post.text or "").split("\n\n") if part]
 
 
+#: what marks a sub-heading in plain text (``show --format text``, the ``--plain`` view)
+HEADING_MARK = "## "
+
+
 def post_text(post: Post) -> str:
     """A post as plain text: title, metadata lines, then the body (``show --format text``)."""
     lines = [post.title or "(no title)", ""]
@@ -117,6 +121,8 @@ def post_text(post: Post) -> str:
             lines.append(_image_label(block))
         elif block.type == "table":
             lines += [" | ".join(row) for row in block.rows or []]
+        elif block.type == "h":
+            lines.append(HEADING_MARK + block.text)
         else:
             lines.append(block.text)
     return "\n".join(lines) + "\n"
@@ -189,7 +195,8 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def _esc(text: str | None) -> str:
-    return html.escape(text or "", quote=True)
+    # control characters are not allowed in HTML (a browser hides them): show them as ␛ …
+    return html.escape(clean(text or ""), quote=True)
 
 
 def _safe_href(url: str | None) -> str | None:

@@ -322,13 +322,16 @@ def external_id_for(url: str | None, path: PurePath | None) -> str | None:
 # -- the post -----------------------------------------------------------------------------------
 
 _NAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-")
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+#: what is not text at all: NUL (an HTML parser stops at it), lone surrogates and non-characters.
+#: Other control characters (ESC, BEL, backspace …) are what the source says and are kept; every
+#: view makes them inert (``output.clean``) and search folding ignores them.
+_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff\ufffe\uffff]")
 _KNOWN_KEYS = {"title", "date", "categories", "category", "tags", "tag", "external_id"}
 
 
 def normalise_newlines(text: str) -> str:
-    """BOM removed, CRLF and CR turned into LF, control characters (NUL…) and lone surrogates
-    removed: the form the parser works on."""
+    """BOM removed, CRLF and CR turned into LF, NUL and lone surrogates removed: the form the
+    parser works on (other control characters are kept, see ``_BAD_CHARS``)."""
     return _BAD_CHARS.sub("", text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -564,20 +564,33 @@ def matching_ids(
 def iter_matches(
     store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
     sort: str = "rank", limit: int | None = None, offset: int = 0,
+    title_terms: Sequence[str] = (),
 ) -> MatchStream:  # fmt: skip
     """The posts matching ``include`` (all when None) and not ``exclude`` from ``offset`` on (at
-    most ``limit``): ranked by bm25 (``sort="rank"``, when there is something to rank on), else
-    by date (``"date"``: oldest first, otherwise newest first). The rows come from SQLite's
-    cursor as they are consumed, so every match of a common term streams in flat memory."""
+    most ``limit``): ranked by relevance (``sort="rank"``, when there is something to rank on),
+    else by date (``"date"``: oldest first, otherwise newest first). The rows come from
+    SQLite's cursor as they are consumed, so every match of a common term streams in flat
+    memory.
+
+    Relevance: first how many of ``title_terms`` (FTS5 expressions, one per query term, each
+    restricted to the title) match the post's title, then bm25 with a title match weighing 10×
+    a body match. bm25 alone lets a rare term's body matches outrank a common term's title
+    matches in an OR query (the terms' IDFs differ by orders of magnitude)."""
     filters = filters or Filters()
     # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
     # ranking by relevance alone needs nothing from posts (ties: the newest import first)
     if sort == "rank" and include is not None:
+        in_title = " + ".join(
+            "(posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?))"
+            for _ in title_terms
+        )
         inner, params = _matches_sql(
             include, exclude, filters,
-            f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score",
+            f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score, "
+            f"{in_title or '0'} AS in_title",
         )  # fmt: skip
-        order = "score, id DESC"
+        params = [*title_terms, *params]
+        order = "in_title DESC, score, id DESC"
     else:
         inner, params = _matches_sql(
             include, exclude, filters, "p.id AS id, NULL AS score, p.date_utc AS date_utc",
@@ -602,10 +615,12 @@ def iter_matches(
 def match_page(
     store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
     sort: str = "rank", limit: int | None = 20, offset: int = 0,
+    title_terms: Sequence[str] = (),
 ) -> MatchPage:  # fmt: skip
     """One page of ``iter_matches``, as a list."""
     found = iter_matches(
-        store, include, exclude, filters, sort=sort, limit=limit, offset=offset
+        store, include, exclude, filters, sort=sort, limit=limit, offset=offset,
+        title_terms=title_terms,
     )  # fmt: skip
     return MatchPage(list(found.matches), found.total)
 
@@ -926,6 +941,7 @@ def count_stories(
 def story_page(
     store: Store, include: str | None, exclude: str | None, filters: Filters | None = None, *,
     sort: str = "rank", limit: int | None = 20, offset: int = 0,
+    title_terms: Sequence[str] = (),
 ) -> StoryPage:  # fmt: skip
     """One page of the matching posts (as ``match_page``) with each story once: its best post
     in the selection, how many of its posts match and their outlets. ``sort`` is ``rank``
@@ -937,12 +953,23 @@ def story_page(
     pick, order = _COLLAPSE_SORTS[sort]
     score = f"bm25(posts_fts, {WEIGHTS})" if sort == "rank" else "NULL"
     title = ", p.title AS title" if "title" in sort else ""
+    in_title = ""
+    if sort == "rank" and title_terms:
+        # as ``iter_matches`` ranks: more query terms in the title first, then bm25. One sort
+        # key: bm25 scores are far smaller than the step (a few hundred per term at most)
+        in_title = " + ".join(
+            "(posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?))"
+            for _ in title_terms
+        )
+        score = f"{score} - {_TITLE_STEP} * ({in_title})"
     inner, params = _matches_sql(
         include, exclude, filters or Filters(),
         f"p.id AS id, {score} AS score, p.date_utc AS date_utc, p.source AS source, "
         f"{STORY_SQL} AS story{title}",
         uses_posts=True,
     )  # fmt: skip
+    if in_title:
+        params = [*title_terms, *params]
     # MATERIALIZED: bm25() must be computed in the FTS query itself, not flattened into the
     # grouping
     sql = (
@@ -957,7 +984,16 @@ def story_page(
         total = rows[0][5]
     else:
         total = count_stories(store, include, exclude, filters) if offset else 0
-    return StoryPage([StoryRow(r[0], r[1], r[2], r[3], _sources(r[4])) for r in rows], total)
+    return StoryPage([StoryRow(r[0], _bm25(r[1]), r[2], r[3], _sources(r[4])) for r in rows], total)
+
+
+#: the step in a collapsed sort key per query term in a post's title (see ``story_page``)
+_TITLE_STEP = 1_000_000
+
+
+def _bm25(key: float | None) -> float | None:
+    """The bm25 score in a collapsed sort key (the title terms' steps taken off)."""
+    return None if key is None else key + _TITLE_STEP * round(-key / _TITLE_STEP)
 
 
 def _group_column(by: str) -> str:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
+from rich.containers import Lines
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .trends import Trend
 
 HIGHLIGHT = "bold black on yellow"
+#: the fewest cells list's title column gets before the other columns give up room
+TITLE_MIN = 24
 
 
 def console(file: TextIO | None = None, *, plain: bool = False) -> Console:
@@ -55,8 +58,83 @@ def _isatty(file: TextIO) -> bool:
 
 
 def safe_text(value: str | None, style: str = "") -> Text:
-    """Untrusted text as a Rich Text: literal, control characters made visible."""
-    return Text(clean(value or ""), style=style)
+    """Untrusted text as a Rich Text: literal, control characters made visible, wrapped by the
+    rules of Chinese line breaking (``KinsokuText``)."""
+    return KinsokuText(clean(value or ""), style=style)
+
+
+#: characters a line may not start with (closing brackets and quotes, sentence and clause
+#: punctuation, the ellipsis) ...
+NO_LINE_START = frozenset("。，、．・：；！？）」』】〕〉》〗〙〛”’…‥%‰)]},.:;!?")
+#: ... and characters a line may not end with (opening brackets and quotes)
+NO_LINE_END = frozenset("（「『【〔〈《〖〘〚“‘([{")
+#: how far a break moves back to obey them before the rule gives way (a line of punctuation)
+_MAX_PULL_BACK = 4
+
+
+def _bad_break(text: str, at: int) -> bool:
+    return text[at] in NO_LINE_START or text[at - 1] in NO_LINE_END
+
+
+def line_breaks(text: str, width: int, *, fold: bool = True) -> list[int]:
+    """Where to break ``text`` (one line, no newline) into lines of at most ``width`` cells:
+    Rich's word wrapping, with each break moved back a character or a few where it would start
+    a line with ``。，、）」`` and the like, or end one with ``（「`` and the like (kinsoku
+    shori, as Chinese and Japanese typesetting does). The next line then takes the character
+    along and the rest is wrapped again from there."""
+    from rich._wrap import divide_line
+
+    breaks: list[int] = []
+    start = 0
+    while True:
+        for offset in divide_line(text[start:], width, fold=fold):
+            wanted = start + offset
+            at, previous = wanted, breaks[-1] if breaks else 0
+            while _bad_break(text, at) and at - 1 > previous and wanted - at < _MAX_PULL_BACK:
+                at -= 1
+            if _bad_break(text, at):
+                at = wanted  # nothing better near: the rule gives way
+            breaks.append(at)
+            if at != wanted:
+                start = at
+                break
+        else:
+            return breaks
+
+
+class KinsokuText(Text):
+    """Rich Text whose word wrapping obeys the Chinese line-breaking rules (``line_breaks``)."""
+
+    def wrap(
+        self, console: Console, width: int, *, justify: Any = None, overflow: Any = None,
+        tab_size: int = 8, no_wrap: bool | None = None,
+    ) -> Lines:  # fmt: skip
+        from rich.text import DEFAULT_JUSTIFY, DEFAULT_OVERFLOW
+
+        wrap_overflow = overflow or self.overflow or DEFAULT_OVERFLOW
+        plain = self.plain
+        if (
+            no_wrap or (no_wrap is None and self.no_wrap) or overflow == "ignore"
+            or not any(c in NO_LINE_START or c in NO_LINE_END for c in plain)
+        ):  # fmt: skip
+            return super().wrap(
+                console, width, justify=justify, overflow=overflow, tab_size=tab_size,
+                no_wrap=no_wrap,
+            )  # fmt: skip
+        wrap_justify = justify or self.justify or DEFAULT_JUSTIFY
+        lines = Lines()
+        for line in self.split(allow_blank=True):
+            if "\t" in line:
+                line.expand_tabs(tab_size)
+            new_lines = line.divide(line_breaks(line.plain, width, fold=wrap_overflow == "fold"))
+            for piece in new_lines:
+                piece.rstrip_end(width)
+            if wrap_justify:
+                new_lines.justify(console, width, justify=wrap_justify, overflow=wrap_overflow)
+            for piece in new_lines:
+                piece.truncate(width, overflow=wrap_overflow)
+            lines.extend(new_lines)
+        return lines
 
 
 def _date(post: Post) -> str:
@@ -100,24 +178,34 @@ def posts_table(
     )
     id_width = max([2, *(len(str(post.id)) for post in posts)])
     where_width = min(16, max([6, *(cell_len(clean(_where(post))) for post in posts)]))
-    # Rich shrinks every column alike when a no-wrap table is too wide (the id column would
-    # vanish first), so the title gets exactly the room that is left
-    title_width = max(8, width - id_width - 16 - where_width - 3 * 3)
+    # The title comes first: on a narrow terminal the source column goes, then the time of day,
+    # before the title gets fewer than TITLE_MIN cells. Rich shrinks every column alike when a
+    # no-wrap table is too wide (the id column would vanish first), so the title gets exactly
+    # the room that is left.
+    date_width, gap = 16, 3
+    if width - id_width - date_width - where_width - 3 * gap < TITLE_MIN:
+        where_width = 0
+    if width - id_width - date_width - 2 * gap < TITLE_MIN and not where_width:
+        date_width = 10
+    columns = 4 if where_width else 3
+    title_width = max(8, width - id_width - date_width - where_width - (columns - 1) * gap)
     table.add_column("id", justify="right", style="cyan", no_wrap=True, min_width=id_width)
-    table.add_column("date", style="green", no_wrap=True, min_width=16)
-    table.add_column(
-        "source", style="magenta", no_wrap=True, max_width=where_width, overflow="ellipsis"
-    )
+    table.add_column("date", style="green", no_wrap=True, min_width=date_width)
+    if where_width:
+        table.add_column(
+            "source", style="magenta", no_wrap=True, max_width=where_width, overflow="ellipsis"
+        )
     table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for post in posts:
         title = _title(post)
         n, sources = (stories or {}).get(post.id, (1, []))
         if n > 1:  # collapsed: the copies' count first, so the cut title never hides it
             title = Text.assemble((f"+{n - 1:,} ", "yellow"), title)
-            where = ", ".join(sources) or _where(post)
+            source = ", ".join(sources) or _where(post)
         else:
-            where = _where(post)
-        table.add_row(str(post.id), _date(post), safe_text(where), title)
+            source = _where(post)
+        where = [safe_text(source)] if where_width else []
+        table.add_row(str(post.id), _date(post)[:date_width], *where, title)
     return table
 
 
@@ -134,19 +222,38 @@ def _copies(posts: int, sources: Sequence[str]) -> Text:
 def print_posts(
     posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False,
     out: Console | None = None, stories: dict[int, tuple[int, list[str]]] | None = None,
+    pager: bool = False,
 ) -> None:  # fmt: skip
     """``newsarc list`` on a terminal: the table, with a footer giving the count and total.
     ``stories`` (collapsed): post id → (posts of its story, their outlets); ``total`` then
-    counts stories."""
+    counts stories. ``pager``: through ``$PAGER`` when longer than the screen, as ``show``
+    (``list --all``)."""
     out = out or console(plain=plain)
     noun = "stories" if stories is not None else "posts"
     if not posts:
         console(sys.stderr, plain=plain).print(Text(f"No {noun} (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
-    footer = f"{first:,}–{last:,} of {total:,} {noun}"
+    counted = (
+        count_of(total, "story", "stories") if stories is not None else count_of(total, "post")
+    )
+    footer = f"{first:,}–{last:,} of {counted}"
     table = posts_table(posts, footer, plain=plain, width=out.width, stories=stories)
-    out.print(table)
+    _print_paged(out, [table], pager=pager)
+
+
+def _print_paged(out: Console, parts: Iterable[Any], *, pager: bool) -> None:
+    """Print renderables; through ``page`` when ``pager`` and on a terminal they are longer
+    than the screen."""
+    with out.capture() as captured:
+        for part in parts:
+            out.print(part)
+    rendered = captured.get()
+    if pager and rendered.count("\n") > out.height and out.is_terminal:
+        page(rendered, out.file)
+    else:
+        out.file.write(rendered)
+        out.file.flush()
 
 
 def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
@@ -157,9 +264,13 @@ def snippet_text(snippet: str, spans: Sequence[tuple[int, int]]) -> Text:
     return text
 
 
-def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bool = False) -> None:
-    """``newsarc search`` on a terminal: a numbered list with titles, metadata and snippets."""
-    out = console(plain=plain)
+def print_search(
+    result: SearchResult, query: str, offset: int = 0, *, plain: bool = False,
+    out: Console | None = None,
+) -> None:  # fmt: skip
+    """``newsarc search`` on a terminal: a numbered list with titles, metadata and snippets;
+    every match in the title and the snippet highlighted."""
+    out = out or console(plain=plain)
     if not result.hits:
         if result.total:
             message = (
@@ -182,6 +293,9 @@ def print_search(result: SearchResult, query: str, offset: int = 0, *, plain: bo
         head.append("  ")
         title = _title(post)
         title.stylize("bold")
+        if post.title:  # clean() keeps one character per character: the spans fit
+            for start, end in hit.title_highlights:
+                title.stylize(HIGHLIGHT, start, end)
         head.append(title)
         out.print(head, no_wrap=True, overflow="ellipsis")
         if hit.story_posts > 1:
@@ -262,14 +376,17 @@ class _Quote:
             yield Segment.line()
 
 
-def marked(value: str | None, terms: Sequence[Term] = (), style: str = "") -> Text:
-    """Untrusted text made safe, with every match of ``terms`` highlighted (search's folding)."""
+def marked(
+    value: str | None, terms: Sequence[Term] = (), style: str = "", field: str = "text"
+) -> Text:
+    """Untrusted text made safe, with every match of ``terms`` highlighted (search's folding);
+    ``field``: which terms apply (``title:`` terms in the title, ``text:`` ones in the body)."""
     from .search import find_spans
 
     text = safe_text(value, style)
     if terms and value:
         # clean() maps each character to one character, so spans of the original fit the text
-        for start, end in find_spans(value, list(terms)):
+        for start, end in find_spans(value, list(terms), field):
             text.stylize(HIGHLIGHT, start, end)
     return text
 
@@ -278,10 +395,12 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
     """Renderables for one post: heading, metadata table, then the body block by block."""
     from rich import box
 
-    from .export import body_blocks, metadata
+    from .export import HEADING_MARK, body_blocks, metadata
 
-    title = marked(post.title, terms, "bold") if post.title else _title(post, preview=False)
-    parts: list[Any] = [title, Text()]
+    title = (
+        marked(post.title, terms, "bold", "title") if post.title else _title(post, preview=False)
+    )
+    parts: list[Any] = [Kinsoku(title), Text()]
     meta = Table.grid(padding=(0, 2))
     meta.add_column(style="dim", no_wrap=True)
     meta.add_column(overflow="fold")
@@ -290,7 +409,10 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
     parts += [meta, Text()]
     for block in body_blocks(post):
         if block.type == "h":
-            parts.append(marked(block.text, terms, "bold cyan"))
+            heading = marked(block.text, terms, "bold cyan")
+            if plain:  # without style, a sub-heading would read as a paragraph
+                heading = KinsokuText(HEADING_MARK, style="bold cyan").append(heading)
+            parts.append(Kinsoku(heading))
         elif block.type == "quote":
             parts.append(_Quote(marked(block.text, terms, "italic"), "> " if plain else QUOTE_BAR))
         elif block.type == "img":
@@ -305,7 +427,7 @@ def post_view(post: Post, terms: Sequence[Term] = (), *, plain: bool = False) ->
                 table.add_row(*(marked(cell, terms) for cell in row))
             parts.append(table)
         else:
-            parts.append(marked(block.text, terms))
+            parts.append(Kinsoku(marked(block.text, terms)))
         parts.append(Text())
     return parts
 
@@ -323,18 +445,14 @@ def print_posts_full(
     from rich.rule import Rule
 
     out = out or console(plain=plain)
-    with out.capture() as captured:
+
+    def parts() -> Iterator[Any]:
         for n, post in enumerate(posts):
             if n:
-                out.print(Rule(characters="-" if plain else "─", style="dim"))
-            for part in post_view(post, terms, plain=plain):
-                out.print(part)
-    rendered = captured.get()
-    if pager and rendered.count("\n") > out.height and out.is_terminal:
-        page(rendered, out.file)
-    else:
-        out.file.write(rendered)
-        out.file.flush()
+                yield Rule(characters="-" if plain else "─", style="dim")
+            yield from post_view(post, terms, plain=plain)
+
+    _print_paged(out, parts(), pager=pager)
 
 
 def page(rendered: str, fallback: IO[str]) -> None:
@@ -372,7 +490,7 @@ def bar(value: int, largest: int, width: int, *, plain: bool = False) -> str:
 def _size(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+            return count_of(n, "byte") if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)
 
@@ -404,15 +522,16 @@ def print_stats(
     """``newsarc stats`` on a terminal: totals, then bar charts per category, source, tag, month
     (with ``stories``: the stories of each, and the largest stories)."""
     out = out or console(plain=plain)
-    head = Text(f"{stats.posts:,} posts", style="bold")
+    head = Text(count_of(stats.posts, "post"), style="bold")
     if stories is not None:
-        head.append(f" · {stories.stories:,} stories", style="bold")
+        head.append(f" · {count_of(stories.stories, 'story', 'stories')}", style="bold")
     if stats.first_date and stats.last_date:
         head.append(f"  {stats.first_date[:10]} → {stats.last_date[:10]}")
     if stats.undated:
         head.append(f"  ({stats.undated:,} undated)", style="yellow")
     out.print(head)
-    out.print(Text(f"{stats.files:,} files, archive {_size(stats.archive_bytes)}", style="dim"))
+    files = count_of(stats.files, "file")
+    out.print(Text(f"{files}, archive {_size(stats.archive_bytes)}", style="dim"))
     if not stats.posts:
         return
     for title, rows, key in (
@@ -651,9 +770,11 @@ def print_import_failures(result: ImportResult, *, verbose: bool, limit: int = 1
         err.print(Text(f"… and {count_of(result.n_failed - len(shown), 'more failure')}{hint}"))
 
 
-def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10) -> None:
+def print_import_summary(
+    result: ImportResult, *, verbose: bool, limit: int = 10, err: Console | None = None
+) -> None:
     """The end-of-import summary, on stderr (stdout stays free for data)."""
-    err = console(sys.stderr)
+    err = err or console(sys.stderr)
     parts = [
         f"{result.imported:,} imported",
         f"{result.updated:,} updated",
@@ -662,12 +783,27 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
         f"{result.n_skipped:,} skipped",
         f"{result.n_failed:,} failed",
     ]
-    rate = result.files / result.seconds if result.seconds else 0.0
     head = Text(", ".join(parts), style="bold")
     seconds = f"{result.seconds:.2f}" if result.seconds < 1 else f"{result.seconds:,.1f}"
-    files = count_of(result.files, "file")
-    head.append(f"  ({files} in {seconds}s, {rate:,.0f} files/s)", style="dim")
-    err.print(head)
+    if result.interrupted:
+        # files looked up ahead of the writer were never finished: no rate can be told, only
+        # how many files got an outcome
+        done = (
+            result.imported + result.updated + result.unchanged + result.duplicates
+            + result.n_skipped + result.n_failed
+        )  # fmt: skip
+        timing = f"({count_of(done, 'file')} done, stopped after {seconds}s)"
+    else:
+        rate = result.files / result.seconds if result.seconds else 0.0
+        timing = f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s)"
+    from rich.cells import cell_len
+
+    if cell_len(head.plain) + 2 + len(timing) <= err.width or err.soft_wrap:
+        head.append("  " + timing, style="dim")
+        err.print(head)
+    else:  # on its own line rather than broken inside the parentheses
+        err.print(head)
+        err.print(Text(timing, style="dim"))
     if result.newer_copies:
         copies = (
             "1 duplicate was a newer copy of a stored post and replaced it"
@@ -742,7 +878,7 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
                 err.print(Text("warning: " + clean(message), style="dim"))
             if len(result.warnings) < result.n_warnings:
                 more = result.n_warnings - len(result.warnings)
-                err.print(Text(f"  … and {more:,} more warnings", style="dim"))
+                err.print(Text(f"  … and {count_of(more, 'more warning')}", style="dim"))
         else:
             err.print(
                 Text(
@@ -760,3 +896,22 @@ def print_import_summary(result: ImportResult, *, verbose: bool, limit: int = 10
                 style="bold yellow",
             )  # fmt: skip
         )
+
+
+class Kinsoku:
+    """A text to print on its own, wrapped by the Chinese line-breaking rules. (Rich renders
+    a ``KinsokuText`` inside a table or another renderable by its own rules, but
+    ``Console.print`` joins the Text objects it is given into one new, plain Text first.)"""
+
+    def __init__(self, text: Text):
+        if not isinstance(text, KinsokuText):
+            copy = KinsokuText(text.plain, style=text.style, end=text.end)
+            copy.spans = list(text.spans)
+            text = copy
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        return self.text.__rich_console__(console, options)
+
+    def __rich_measure__(self, console: Console, options: Any) -> Any:
+        return self.text.__rich_measure__(console, options)

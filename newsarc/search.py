@@ -324,6 +324,13 @@ def match_expressions(query: str) -> tuple[str | None, str | None]:
     return compiled.include, compiled.exclude
 
 
+def title_expressions(terms: list[Term]) -> list[str]:
+    """One FTS5 expression per distinct term that can match a title (no field, or ``title:``),
+    restricted to the title: ranking puts posts with more of them in the title first."""
+    folded = dict.fromkeys(t.folded for t in terms if t.field in (None, "title"))
+    return [f"{{title}} : ({match_phrase(f)})" for f in folded]
+
+
 def _positive_terms(node: Node, negated: bool = False) -> list[Term]:
     if isinstance(node, Term):
         return [] if negated else [node]
@@ -342,6 +349,8 @@ class Hit:
     snippet: str
     #: (start, end) character spans of matched text inside ``snippet``
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    #: (start, end) character spans of matched text inside the post's title
+    title_highlights: list[tuple[int, int]] = field(default_factory=list)
     #: collapsed results: how many matching posts the hit's story has, and their outlets
     story_posts: int = 1
     story_sources: list[str] = field(default_factory=list)
@@ -388,7 +397,8 @@ def search(
     snippets: bool = True,
     collapse: bool = False,
 ) -> SearchResult:
-    """Posts matching ``query``: ranked by BM25 (title weighs 10× the body) or by date. With
+    """Posts matching ``query``: by relevance (posts with more of the query's terms in their
+    title first, then BM25 with a title match weighing 10× a body match) or by date. With
     ``collapse``, each story once (its best-ranked matching post), and ``total`` counts stories."""
     found = iter_search(
         store, query, filters, sort=sort, limit=limit, offset=offset, text=text,
@@ -422,12 +432,12 @@ def iter_search(
     if not collapse:
         found = iter_matches(
             store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
-            offset=offset,
+            offset=offset, title_terms=title_expressions(compiled.terms),
         )  # fmt: skip
         return SearchStream(found.total, _hits(store, found.matches, compiled, text, snippets))
     stories = story_page(
         store, compiled.include, compiled.exclude, filters, sort=sort, limit=limit,
-        offset=offset,
+        offset=offset, title_terms=title_expressions(compiled.terms),
     )  # fmt: skip
     rows = {r.id: r for r in stories.rows}
     matches = iter([Match(r.id, r.score) for r in stories.rows])
@@ -451,7 +461,8 @@ def _hits(
             score = scores[post.id]
             if not text:
                 post.text = None
-            yield Hit(post, None if score is None else -float(score), snippet, spans)
+            in_title = find_spans(post.title or "", compiled.terms, "title") if snippets else []
+            yield Hit(post, None if score is None else -float(score), snippet, spans, in_title)
 
 
 # -- snippets -----------------------------------------------------------------------------------
@@ -461,9 +472,10 @@ def _term_pattern(folded: str) -> re.Pattern[str]:
     return re.compile(" +".join(re.escape(part) for part in folded.split(" ")))
 
 
-def find_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Spans of ``text`` (original characters) where any term matches after folding, sorted."""
-    wanted = [t for t in terms if t.field in (None, "text")]
+def find_spans(text: str, terms: list[Term], field: str = "text") -> list[tuple[int, int]]:
+    """Spans of ``text`` (original characters) where any term that can match ``field`` (the
+    FTS column: ``text`` or ``title``) matches after folding, sorted and merged."""
+    wanted = [t for t in terms if t.field in (None, field)]
     if not wanted or not text:
         return []
     folded = fold_chars(text)

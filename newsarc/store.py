@@ -90,11 +90,24 @@ def busy_timeout() -> float:
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    if readonly:
+    """A connection to the archive; ``readonly``: one that cannot change it.
+
+    A reader of a WAL archive needs the ``-wal`` and ``-shm`` files, and SQLite creates them
+    when they are missing. Only a read-write connection removes them again when it closes as
+    the last one (after checkpointing an empty log, which leaves the archive file as it was):
+    a ``mode=ro`` connection cannot, so every read command would leave them behind. So where we
+    may write the archive and its folder, a reader is a read-write connection with
+    ``PRAGMA query_only`` (SQLite refuses every change through it); elsewhere it is ``mode=ro``,
+    which works when the side files exist or can be created, and may leave them behind.
+    (``immutable=1`` would need no side files, but is wrong whenever someone else may be
+    writing, which a reader cannot rule out.)"""
+    if readonly and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         uri = path.resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if readonly:
+            conn.execute("PRAGMA query_only = 1")
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout() * 1000)}")
     return conn
 

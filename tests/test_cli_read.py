@@ -793,3 +793,28 @@ def test_import_with_another_tz_says_it_reads_files_again(runner, isolated_archi
     assert "1 file imported before with another --tz read again" in result.stderr
     record = json.loads(run(runner, "show", "202201010000000001", "--format", "json").stdout)
     assert record["date"] == "2022-01-01T08:00:00+00:00"
+
+
+def test_list_all_on_a_terminal_pages_as_show(runner, imported, terminal, monkeypatch):
+    from newsarc import render
+
+    pages: list[str] = []
+    monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
+    monkeypatch.setenv("LINES", "8")
+    assert "of 12 posts" in run(runner, "list").stdout and not pages  # a page: printed
+    assert run(runner, "list", "--all").stdout == ""
+    assert len(pages) == 1 and "of 12 posts" in pages[0]
+    assert "of 12 posts" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1
+
+
+def test_show_text_marks_sub_headings(runner, isolated_archive):
+    from newsarc.models import Block
+
+    with Store.open(isolated_archive) as store:
+        add_post(
+            store,
+            text="第一段。\n\n小标题\n\n第二段。",
+            blocks=[Block("p", "第一段。"), Block("h", "小标题"), Block("p", "第二段。")],
+        )
+    out = run(runner, "show", "1", "-f", "text").stdout
+    assert "\n\n第一段。\n\n## 小标题\n\n第二段。\n" in out

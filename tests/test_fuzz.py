@@ -454,13 +454,14 @@ ATTACK = (
 
 
 def hostile_file(folder: Path) -> None:
-    """A post file full of attacks as the parser sees them (it drops C0 controls itself, so
-    the markup, C1 controls and bidi overrides are the ones that reach the archive this way)."""
+    """A post file full of attacks as the parser sees them: the archive keeps them exactly
+    (C0 and C1 controls, escape sequences, markup, bidi overrides), the views make them inert."""
     c1 = "\x9b31m\x9d0;t\x9c\u202e"
     (folder / "2022-05-01-\x1b[31m\x07\u202ename\r.md").write_text(
         f'---\ntitle: "{MARKUP} 芯片 {c1}"\ndate: 2022-05-01\ncategories: "[red]c{c1}"\n'
         f'tags: ["[b]t{c1}"]\n---\n\n'
         f"<p>芯片 {MARKUP} {c1} 正文</p>\n<p><strong>[i]小标题{c1}</strong></p>\n"
+        f"<p>{ATTACK} <script>alert(1)</script>尾</p>\n"
         f"<blockquote>[u]引用 芯片{c1}</blockquote>\n"
         f'<img src="http://e/\u202e.png" alt="[b]图{c1}">\n'
         f"<table><tr><td>[b]格{c1}</td><td>芯片</td></tr></table>\n"
@@ -565,6 +566,13 @@ def test_hostile_file_names_in_the_import_summary(tmp_path: Path, monkeypatch):
 def test_hostile_archive_data_formats_keep_content_exact(hostile_archive):
     """Escaping is for terminals; piped data is exact (json escapes, the text is the same)."""
     runner = CliRunner()
+    imported = json.loads(runner.invoke(app, ["show", "1", "-f", "json"]).stdout)
+    # the imported file's escape sequences are kept whole, not cut to residue such as `[31m`
+    for sequence in ("\x1b[31mred\x1b[0m", "\x1b]8;;http://evil\x1b\\link", "pwned\x07", "\x08"):
+        assert sequence in imported["text"], sequence
+    html = runner.invoke(app, ["export", "-f", "html"]).stdout
+    assert "<script>" not in html and "[bold red]x[/]" in html
+    assert "\x1b" not in html and "␛[31mred␛[0m" in html
     record = json.loads(runner.invoke(app, ["show", "2", "-f", "json"]).stdout)
     assert record["title"] == ATTACK + " 芯片" and record["url"].endswith(ATTACK)
     raw = runner.invoke(app, ["show", "2", "-f", "raw"]).stdout_bytes

@@ -477,14 +477,27 @@ def test_parse_post_bom_blank_lines_and_crlf():
     assert parsed == parse_post(LF_POST, NAME)
 
 
-def test_parse_post_control_characters_removed():
+def test_parse_post_nul_and_surrogates_removed_other_controls_kept():
+    """NUL, lone surrogates and non-characters are not text; ESC, BEL … are what the source
+    says, kept exactly (views make them inert)."""
     parsed = parse_post('---\ntitle: "a\x00b\x07"\n---\n<p>x\x00y\x1b\ud800z\ufffe</p>', NAME)
-    assert parsed.title == "ab"
-    assert parsed.text == "xyz"
+    assert parsed.title == "ab\x07"
+    assert parsed.text == "xy\x1bz"
+
+
+ESCAPES = "\x1b[31mred\x1b[0m \x1b]8;;file:///etc/passwd\x1b\\link\x1b]8;;\x1b\\ \x07\x08"
+
+
+@pytest.mark.parametrize("body", [f"<p>芯片{ESCAPES}正文</p>", f"芯片{ESCAPES}正文"])
+def test_parse_post_escape_sequences_kept_whole(body):
+    """No residue such as ``[31m`` or ``]8;;file:…``: the whole sequence stays, ESC included."""
+    parsed = parse_post(f'---\ntitle: "题{ESCAPES}"\n---\n\n{body}\n', NAME)
+    assert parsed.title == f"题{ESCAPES}"
+    assert parsed.text == f"芯片{ESCAPES}正文"
 
 
 def test_parse_post_control_characters_in_markdown():
-    assert post('title: "x"', "一\x00二\x0c三").text == "一二三"
+    assert post('title: "x"', "一\x00二\x07三").text == "一二\x07三"
 
 
 # -- written files: Markdown bodies ---------------------------------------------------------------

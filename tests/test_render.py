@@ -337,3 +337,144 @@ def test_print_trend_plain_without_colour_has_ascii_series():
     text = output(out)
     assert not SGR.search(text) and "█" not in text
     assert "## 芯片 5  == 港股 2" in text
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def test_print_search_highlights_title_matches():
+    from newsarc.search import Hit, SearchResult
+
+    hit = Hit(
+        make_post(title="央企改革：央企", text="无关的正文"),
+        1.0,
+        "无关的正文",
+        [],
+        [(0, 2), (5, 7)],
+    )
+    console = screen(80)
+    render.print_search(SearchResult(1, [hit]), "央企", out=console)
+    out = output(console)
+    assert len(re.findall(r"\x1b\[[0-9;]*43m央企", out)) == 2
+    assert "1 post matches" in SGR.sub("", out)
+
+
+def test_post_view_highlights_title_terms_in_the_title_only():
+    post = make_post(title="央企新闻", blocks=[Block("p", "央企正文")])
+    mark = re.compile(r"\x1b\[[0-9;]*43m央企")
+    title, body = view(post, terms=[parse_query("title:央企")]).split("\n", 1)
+    assert mark.search(title) and not mark.search(body)
+    title, body = view(post, terms=[parse_query("text:央企")]).split("\n", 1)
+    assert not mark.search(title) and mark.search(body)
+    title, body = view(post, terms=[parse_query("央企")]).split("\n", 1)
+    assert mark.search(title) and mark.search(body)
+
+
+def test_counts_in_list_and_stats_are_singular_for_one():
+    console = screen(80)
+    render.print_posts([make_post()], 1, out=console)
+    assert SGR.sub("", output(console)).splitlines()[-1].strip() == "1–1 of 1 post"
+    one = ArchiveStats(1, "2022-01-01", "2022-01-01", 0, 1, 4096, [("a", 1)], [], [], [],
+                       {"categories": 1, "sources": 0, "tags": 0})  # fmt: skip
+    console = screen(80, color=False)
+    render.print_stats(one, plain=True, out=console)
+    assert output(console).startswith("1 post  2022-01-01 → 2022-01-01\n1 file, archive 4.0 KB\n")
+
+
+@pytest.mark.parametrize("width", [30, 40, 60])
+def test_posts_table_gives_the_title_room_first_when_narrow(width):
+    title = "央企改革深化提升行动取得新进展" * 3
+    console = screen(width)
+    render.print_posts([make_post(id=123, title=title)], 1, out=console)
+    (row,) = [line for line in SGR.sub("", output(console)).splitlines() if "123" in line]
+    assert cell_len(row) <= width
+    shown = row.split("2022-04-09", 1)[1].replace("…", "").split()[-1]
+    assert title.startswith(shown) and cell_len(shown) >= min(24, width - 22), row
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def test_import_summary_never_breaks_inside_the_parentheses():
+    from newsarc.ingest import ImportResult
+
+    result = ImportResult(imported=12_345, updated=1_234, unchanged=123_456, duplicates=2)
+    result.files, result.seconds = 137_037, 61.2
+    result.skipped_reasons["not a post"] = 12
+    for width in (60, 80, 100, 200):
+        console = screen(width, color=False)
+        render.print_import_summary(result, verbose=False, err=console)
+        lines = output(console).splitlines()
+        assert all(line.count("(") == line.count(")") for line in lines), lines
+        assert "(137,037 files in 61.2s, 2,239 files/s)" in output(console)
+
+
+def test_import_summary_after_ctrl_c_shows_no_rate():
+    from newsarc.ingest import ImportResult
+
+    result = ImportResult(imported=3, interrupted=True)
+    result.files, result.seconds = 2_000, 0.01  # looked up ahead, never finished
+    console = screen(100, color=False)
+    render.print_import_summary(result, verbose=False, err=console)
+    text = output(console)
+    assert "files/s" not in text and "2,000" not in text
+    assert "(3 files done, stopped after 0.01s)" in text and "Interrupted" in text
+
+
+def test_long_list_is_paged_when_asked(monkeypatch):
+    pages: list[str] = []
+    monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
+    posts = [make_post(id=n, title=f"标题{n}") for n in range(1, 41)]
+    console = screen(80, height=20)
+    render.print_posts(posts, 40, out=console)  # a page of list: printed
+    assert not pages and "标题40" in output(console)
+    console = screen(80, height=20)
+    render.print_posts(posts, 40, out=console, pager=True)  # list --all
+    assert len(pages) == 1 and "标题40" in pages[0] and output(console) == ""
+    render.print_posts(posts[:3], 3, out=console, pager=True)  # short: printed
+    assert len(pages) == 1 and "标题3" in output(console)
+
+
+def test_sub_headings_are_marked_in_the_plain_view():
+    plain = [line.rstrip() for line in view(make_post(blocks=BLOCKS), plain=True).splitlines()]
+    assert "## 小标题" in plain and "第一段。" in plain
+    coloured = [line.rstrip() for line in SGR.sub("", view(make_post(blocks=BLOCKS))).splitlines()]
+    assert "小标题" in coloured  # bold cyan tells it apart there
+    highlighted = view(make_post(blocks=BLOCKS), plain=True, terms=[parse_query("标题")])
+    assert "## 小标题" in highlighted
+
+
+# -- Chinese line breaking ------------------------------------------------------------------------
+
+KINSOKU_TEXT = (
+    "国资委表示，要推动中央企业（央企）加快组建创新联合体。“关键核心技术”攻关：集成电路、"
+    "工业软件、高端装备……已取得阶段性成效！下一步？将以《意见》为指引【重点】推进「协同」"
+    "创新，形成合力。"
+)
+
+
+@pytest.mark.parametrize("width", range(8, 41))
+def test_wrapping_obeys_chinese_line_breaking(width):
+    console = screen(width, color=False)
+    console.print(render.Kinsoku(render.safe_text(KINSOKU_TEXT)))
+    lines = output(console).rstrip("\n").split("\n")
+    assert "".join(line.rstrip() for line in lines) == KINSOKU_TEXT
+    assert all(cell_len(line) <= width for line in lines)
+    for line in lines[1:]:
+        assert line[0] not in render.NO_LINE_START, (width, lines)
+    for line in lines[:-1]:
+        assert line.rstrip()[-1] not in render.NO_LINE_END, (width, lines)
+
+
+def test_line_breaks_give_way_for_a_run_of_punctuation():
+    text = "好" + "。" * 20
+    breaks = render.line_breaks(text, 6)
+    pieces = [text[a:b] for a, b in zip([0, *breaks], [*breaks, len(text)], strict=True)]
+    assert "".join(pieces) == text and all(pieces) and all(cell_len(p) <= 6 for p in pieces)
+
+
+def test_post_view_paragraphs_obey_chinese_line_breaking():
+    out = view(make_post(blocks=[Block("p", KINSOKU_TEXT)]), width=23, plain=True)
+    body = out.split("length", 1)[1].splitlines()[2:]
+    assert "".join(line.rstrip() for line in body) == KINSOKU_TEXT
+    assert not any(line and line[0] in render.NO_LINE_START for line in body)

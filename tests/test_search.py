@@ -314,3 +314,43 @@ def test_make_snippet_maps_back_through_expanding_characters():
     text = "前文㍿很长的一段文字，ＧＤＰ增长"
     snippet, spans = make_snippet(text, [Term("gdp", "gdp")])
     assert [snippet[s:e] for s, e in spans] == ["ＧＤＰ"]
+
+
+@pytest.mark.parametrize("query", ["央企 OR 茅台", "茅台 OR 央企", "(茅台 OR 央企)"])
+def test_search_rank_title_matches_first_with_or(tmp_path: Path, query: str):
+    """A title match outranks every body-only match, whatever the order of OR's terms. bm25
+    alone misorders this archive: 央企 is in most posts (its IDF is tiny) and 茅台 in one body
+    many times (its IDF is large)."""
+    from test_export import add_post
+
+    store = Store.open(tmp_path / "a.db")
+    titled = [
+        add_post(store, external_id=f"t{i}", title=f"央企改革第{i}篇", text="国资委发布通知。")
+        for i in range(4)
+    ]
+    for i in range(6):
+        add_post(store, external_id=f"f{i}", title=f"其他{i}", text="央企的消息。" * 3)
+    body_only = add_post(store, external_id="b", title="白酒行情", text="茅台茅台，贵州茅台。" * 5)
+    ranked = [hit.post.id for hit in search(store, query, limit=None, snippets=False).hits]
+    assert set(ranked[:4]) == set(titled)
+    assert body_only in ranked[4:]
+    # both terms in the title: above the titles with only one
+    both = add_post(store, external_id="two", title="央企与茅台", text="无关")
+    ranked = [hit.post.id for hit in search(store, query, limit=None, snippets=False).hits]
+    assert ranked[0] == both and set(ranked[1:5]) == set(titled)
+
+
+def test_search_highlights_matches_in_titles(tmp_path: Path):
+    from test_export import add_post
+
+    store = Store.open(tmp_path / "a.db")
+    title_only = add_post(store, external_id="t", title="央企改革与央企", text="国资委发布通知。")
+    body_only = add_post(store, external_id="b", title="其他", text="央企的消息。")
+    hits = {hit.post.id: hit for hit in search(store, "央企").hits}
+    assert hits[title_only].title_highlights == [(0, 2), (5, 7)]
+    assert hits[title_only].highlights == []
+    assert hits[body_only].title_highlights == []
+    (hit,) = search(store, "title:央企").hits
+    assert hit.post.id == title_only and hit.title_highlights == [(0, 2), (5, 7)]
+    (hit,) = search(store, "text:央企").hits
+    assert hit.post.id == body_only and hit.title_highlights == [] and hit.highlights

@@ -220,3 +220,29 @@ def test_store_optimize_empties_the_write_ahead_log(tmp_path: Path):
         assert reader.conn.execute("SELECT count(*) FROM posts").fetchone()[0] > 0
         store.optimize()
         assert wal.stat().st_size == 0
+
+
+def test_read_commands_leave_no_side_files_and_do_not_change_the_archive(tmp_path: Path):
+    import hashlib
+
+    db = tmp_path / "archive.db"
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "import", "-q", str(examples)]).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["archive.db"]
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    for args in (["search", "央企"], ["list"], ["show", "1"], ["stats"], ["export"],
+                 ["search", "--count", "的"], ["list", "--all", "-f", "json"]):  # fmt: skip
+        result = runner.invoke(app, ["--db", str(db), *args])
+        assert result.exit_code == 0, (args, result.stderr)
+        assert [p.name for p in tmp_path.iterdir()] == ["archive.db"], args
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_a_read_only_store_refuses_writes(tmp_path: Path):
+    import sqlite3
+
+    Store.open(tmp_path / "a.db").close()
+    with Store.open(tmp_path / "a.db", readonly=True) as store:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.conn.execute("INSERT INTO settings VALUES ('x', 'y')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,7 +13,6 @@ from newsarc.output import Format, Sort, post_line, write_records
 
 from . import options
 from .options import (
-    AllOpt,
     CategoryOpt,
     CollapseOpt,
     FormatOpt,
@@ -42,9 +41,17 @@ def list_(
     sort: SortOpt = Sort.newest,
     limit: LimitOpt = None,
     offset: OffsetOpt = 0,
-    all_: AllOpt = False,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", "-a", help="Every post: no --limit (on a terminal, through $PAGER as show)."
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     text: TextOpt = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="With --all, print directly, without $PAGER.")
+    ] = False,
     plain: PlainOpt = False,
     collapse: CollapseOpt = None,
 ) -> None:
@@ -86,8 +93,9 @@ def list_(
 
             page = list(posts)
             render.print_posts(
-                page, total, offset, plain=options.plain(ctx, plain), stories=stories
-            )
+                page, total, offset, plain=options.plain(ctx, plain), stories=stories,
+                pager=all_ and not no_pager,
+            )  # fmt: skip
             if not page:  # the terminal view has said so
                 raise typer.Exit(ExitStatus.NOT_FOUND)
             return
