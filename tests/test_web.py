@@ -55,6 +55,25 @@ def write_paged_posts(folder: Path) -> None:
         )
 
 
+#: one wire story carried by three outlets, and a later post on the same event (similar, not a copy)
+STORY = (
+    "某市地铁三号线延长段今日开通运营，全长21公里，设站12座，预计日均客流十万人次，沿线居民出行更加便利。"
+    * 2
+)
+LATER = "某市地铁三号线延长段今日开通运营，全长21公里，设站12座。市交通委表示，下一步将加快四号线建设，年底前完成主体工程。"
+
+
+def write_story_posts(folder: Path) -> None:
+    folder.mkdir()
+    posts = [("财联社", STORY), ("澎湃新闻", STORY), ("<i>某报</i>", STORY), ("财联社", LATER)]
+    for i, (outlet, body) in enumerate(posts):
+        (folder / f"2022-04-1{i}-story{i}.md").write_text(
+            f"---\ntitle: 地铁通车{i}\ndate: 2022-04-1{i} 09:00:00 +08:00\nsource: {outlet}\n---\n\n"
+            f"{body}\n",
+            encoding="utf-8",
+        )
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The examples, the parser's feature files, paged posts and one hostile post."""
@@ -63,6 +82,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(EXAMPLES, posts)
     shutil.copytree(DATA, posts / "data")
     write_paged_posts(posts / "paged")
+    write_story_posts(posts / "story")
     db = folder / "web.db"
     with Store.open(db) as store:
         Importer(store).run([posts])
@@ -428,7 +448,8 @@ def test_web_hostile_post_is_shown_as_text(get, store):
 def test_web_hostile_post_page_shows_every_field_as_text(get, store):
     html = hostile_pages(get, store)["post"]
     assert "&lt;b&gt;源&lt;/b&gt;" in html and "&lt;i&gt;t&lt;/i&gt;" in html
-    assert "\x1b[2J清屏" in html and "[link=file:///etc/passwd]链接[/link]" in html
+    # control characters shown inert, as the HTML export shows them: ESC as ␛
+    assert "␛[2J清屏" in html and "[link=file:///etc/passwd]链接[/link]" in html
     assert "javascript:alert(4)" in html  # as text, not as a link
     assert "http://e.example/x.png&quot;&gt;&lt;script&gt;" in html
 
@@ -525,3 +546,45 @@ def test_web_address_names_the_search_page(archive, get):
     assert url == "http://127.0.0.1:8123/-/newsarc/web"
     assert get(url.removeprefix("http://127.0.0.1:8123")).status_code == 200
     assert web.address(Path("/x/my archive.db"), "::1") == "http://[::1]:8001/-/newsarc/my+archive"
+
+
+# -- stories and trends on the pages ----------------------------------------------------------
+
+
+def test_web_post_page_shows_its_story_and_similar_posts(get, store):
+    """The story section lists every post of the story (the same as ``newsarc similar``'s
+    members), linking the others; the update with other figures is a similar post, not a copy."""
+    from newsarc.queries import similar_posts, story_members
+
+    pid = post_id(store, "2022-04-11-story1")
+    members = [p.id for p in story_members(store, pid)]
+    assert len(members) == 3 and pid in members
+    html = get(f"/-/newsarc/web/{pid}").text
+    story = html.split("Story ")[1].split("</section>")[0]
+    assert {int(h) for h in parse(story).hrefs} == set(members) - {pid}
+    assert "(this post)" in story and "&lt;i&gt;某报&lt;/i&gt;" in story and "<i>" not in story
+    near = [s.id for s in similar_posts(store, pid) if not s.same_story]
+    update = post_id(store, "2022-04-13-story3")
+    assert update in near
+    similar = html.split("Similar posts")[1].split("</section>")[0]
+    assert str(update) in parse(similar).hrefs
+    alone = get(f"/-/newsarc/web/{post_id(store, 'NW202204092337358965')}").text
+    assert "Story " not in alone
+
+
+def test_web_search_page_charts_matches_per_month(get, store):
+    """The month chart above the results counts what ``trend --by month`` counts."""
+    from newsarc.trends import By, trend
+
+    html = get("/-/newsarc/web?q=的").text
+    chart = html.split("Matches per month")[1].split("</section>")[0]
+    rows = re.findall(
+        r'<th scope="row">([0-9-]+)</th><td class="newsarc-count">([0-9,]+)</td>', chart
+    )
+    expected = trend(store, ["的"], by=By.month)
+    assert rows == [
+        (p.label, f"{n:,}")
+        for p, n in zip(expected.periods, expected.series[0].counts, strict=True)
+    ]
+    assert any(n != "0" for _, n in rows)
+    assert "Matches per month" not in get("/-/newsarc/web?q=没有这个词").text

@@ -18,7 +18,8 @@ Everything taken from a post is escaped (Jinja's autoescape, ``markupsafe.escape
 ``export``'s HTML blocks); the only markup added around post text is ``<mark>``. Nothing here
 writes to the archive.
 
-Later work adds sections to the pages through ``POST_SECTIONS`` and ``SEARCH_SECTIONS``.
+Sections below a post (its story, similar posts) and above search results (matches per month)
+come from ``sections`` through ``POST_SECTIONS`` and ``SEARCH_SECTIONS``.
 """
 
 from __future__ import annotations
@@ -499,3 +500,9 @@ def serve(
     if open_browser:
         webbrowser.open(address(db_path, host, port))
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
+
+
+# the sections stories and trends add to the pages (after ``Section`` and the lists exist)
+from . import sections as _sections  # noqa: E402
+
+_sections.register()
