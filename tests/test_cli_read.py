@@ -801,10 +801,10 @@ def test_list_all_on_a_terminal_pages_as_show(runner, imported, terminal, monkey
     pages: list[str] = []
     monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
     monkeypatch.setenv("LINES", "8")
-    assert "of 12 posts" in run(runner, "list").stdout and not pages  # a page: printed
+    assert "of 12 stories" in run(runner, "list").stdout and not pages  # a page: printed
     assert run(runner, "list", "--all").stdout == ""
-    assert len(pages) == 1 and "of 12 posts" in pages[0]
-    assert "of 12 posts" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1
+    assert len(pages) == 1 and "of 12 stories" in pages[0]
+    assert "of 12 stories" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1
 
 
 def test_show_text_marks_sub_headings(runner, isolated_archive):

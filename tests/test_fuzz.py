@@ -31,7 +31,7 @@ from newsarc.fold import fold
 from newsarc.ingest import Importer
 from newsarc.models import Block
 from newsarc.parse import MAX_FRONT_MATTER, parse_post
-from newsarc.queries import Filters
+from newsarc.queries import Filters, post_texts
 from newsarc.read import MAX_BYTES, decode
 from newsarc.search import count, search
 from newsarc.store import Store
@@ -156,10 +156,7 @@ def _evaluate(tree, docs) -> set[int]:
 @given(query=boolean_query())
 def test_boolean_queries_equal_set_algebra(archive: Store, query):
     text, tree = query
-    docs = {
-        i: (fold(title), fold(body))
-        for i, title, body in archive.conn.execute("SELECT id, title, text FROM posts")
-    }
+    docs = {i: (fold(title), fold(body)) for i, title, body in post_texts(archive)}
     found = {h.post.id for h in search(archive, text, limit=None, snippets=False).hits}
     assert found == _evaluate(tree, docs), text
 

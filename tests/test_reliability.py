@@ -33,7 +33,7 @@ from newsarc.cli import app
 from newsarc.fold import fold
 from newsarc.ingest import Importer
 from newsarc.migrations import MIGRATIONS
-from newsarc.queries import count_posts
+from newsarc.queries import count_posts, post_texts
 from newsarc.search import search
 from newsarc.store import Store
 
@@ -131,10 +131,7 @@ def assert_consistent(db: Path, *, rng: random.Random | None = None, exact: bool
 
 def assert_search_agrees(store: Store, rng: random.Random, terms: int = 8) -> None:
     """Random substrings of random posts find exactly the posts that contain them."""
-    docs = {
-        i: (fold(title), fold(text))
-        for i, title, text in store.conn.execute("SELECT id, title, text FROM posts")
-    }
+    docs = {i: (fold(title), fold(text)) for i, title, text in post_texts(store)}
     ids = sorted(docs)
     for _ in range(terms):
         title, text = docs[rng.choice(ids)]
@@ -161,9 +158,12 @@ def index_disagreements(store: Store) -> int:
         sql.replace("CREATE VIRTUAL TABLE posts_fts", "CREATE VIRTUAL TABLE temp.expected_fts")
     )
     with store.transaction():
-        rows = conn.execute(
-            "SELECT id, title, text, categories, tags, source FROM posts"
-        ).fetchall()
+        rows = [
+            (i, title, store.text_of(i, text, packed), *rest)
+            for i, title, text, packed, *rest in conn.execute(
+                "SELECT id, title, text, packed, categories, tags, source FROM posts"
+            ).fetchall()
+        ]
         conn.executemany(
             "INSERT INTO temp.expected_fts(rowid, title, text, category, tags, source) "
             "VALUES (?, ?, ?, ?, ?, ?)",
