@@ -68,12 +68,20 @@ def safe_text(value: str | None, style: str = "") -> Text:
 NO_LINE_START = frozenset("。，、．・：；！？）」』】〕〉》〗〙〛”’…‥%‰)]},.:;!?")
 #: ... and characters a line may not end with (opening brackets and quotes)
 NO_LINE_END = frozenset("（「『【〔〈《〖〘〚“‘([{")
-#: how far a break moves back to obey them before the rule gives way (a line of punctuation)
-_MAX_PULL_BACK = 4
+#: letters, digits and the marks inside a number (``1525.5``, ``3,000``, ``12%``): a line folded
+#: in Chinese text (which has no spaces to break at) does not split such a run either
+_WORD = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,%")
+#: how far a break moves back to obey them before the rule gives way (a line of punctuation,
+#: a long number or Latin word)
+_MAX_PULL_BACK = 8
 
 
 def _bad_break(text: str, at: int) -> bool:
-    return text[at] in NO_LINE_START or text[at - 1] in NO_LINE_END
+    return (
+        text[at] in NO_LINE_START
+        or text[at - 1] in NO_LINE_END
+        or (text[at - 1] in _WORD and text[at] in _WORD and text[at - 1] != " ")
+    )
 
 
 def line_breaks(text: str, width: int, *, fold: bool = True) -> list[int]:
@@ -115,7 +123,7 @@ class KinsokuText(Text):
         plain = self.plain
         if (
             no_wrap or (no_wrap is None and self.no_wrap) or overflow == "ignore"
-            or not any(c in NO_LINE_START or c in NO_LINE_END for c in plain)
+            or plain.isascii()  # Rich breaks at spaces; the rules are for Chinese text
         ):  # fmt: skip
             return super().wrap(
                 console, width, justify=justify, overflow=overflow, tab_size=tab_size,
@@ -545,7 +553,7 @@ def print_stats(
         out.print()
         months: list[tuple[str | None, int]] = list(stats.months)
         out.print(_counts_table("months", months, None, plain=plain, width=out.width))
-    if stories is not None:
+    if stories is not None and stories.stories < stories.posts:  # some posts are copies
         _print_stories(stories, out)
 
 

@@ -478,3 +478,21 @@ def test_post_view_paragraphs_obey_chinese_line_breaking():
     body = out.split("length", 1)[1].splitlines()[2:]
     assert "".join(line.rstrip() for line in body) == KINSOKU_TEXT
     assert not any(line and line[0] in render.NO_LINE_START for line in body)
+
+
+NUMBERS_TEXT = (
+    "从8月20日创下的此轮调整最低价1525.5元/股计算，贵州茅台的反弹幅度已超过30%，成交额达3,000亿元。"
+)
+
+
+@pytest.mark.parametrize("width", range(8, 41))
+def test_wrapping_keeps_numbers_and_latin_words_whole(width):
+    """Folding Chinese text (no spaces) does not split ``1525.5``, ``30%`` or ``3,000``."""
+    console = screen(width, color=False)
+    console.print(render.Kinsoku(render.safe_text(NUMBERS_TEXT + "GDP增速")))
+    lines = output(console).rstrip("\n").split("\n")
+    assert "".join(line.rstrip() for line in lines) == NUMBERS_TEXT + "GDP增速"
+    assert all(cell_len(line) <= width for line in lines)
+    for before, after in zip(lines, lines[1:], strict=False):
+        end, start = before.rstrip()[-1], after[0]
+        assert not (end in render._WORD and start in render._WORD), (width, lines)

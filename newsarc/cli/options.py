@@ -148,6 +148,7 @@ def note_cut(written: int, total: int, limit: int | None, offset: int) -> None:
     given = " ".join(
         f"{name} {value}" for name, value in (("--offset", offset), ("--limit", limit)) if value
     )
+    sys.stdout.flush()  # the note comes after the output it is about, also through 2>&1
     typer.echo(f"newsarc: wrote {written:,} of {total:,} posts ({given})", err=True)
 
 
