@@ -101,8 +101,8 @@ def months_section(
     return Section(
         "Matches per month",
         Markup('<table class="newsarc-months">{}</table>{}').format(Markup("").join(rows), note)
-        + Markup("<p>{}</p>").format(
-            f"{counted.total:,} dated posts; the same counts as `newsarc trend --by month`."
+        + Markup('<p class="newsarc-meta">{}</p>').format(
+            f"{counted.total:,} dated posts, as newsarc trend --by month counts them."
             if counted.undated == 0
             else f"{counted.total:,} dated posts ({counted.undated:,} undated not shown)."
         ),
