@@ -6,7 +6,8 @@
 
 A transcript is a fenced block whose lines start with ``$ `` (a command) followed by its output.
 The blocks run in README order as one session, as a reader would type them: in a new temporary
-folder (the working directory) holding a copy of ``examples/`` as ``_posts/`` and a new archive
+folder (the working directory) holding a copy of ``examples/`` as ``_posts/`` (and of the real
+posts of ``tests/stories/`` as ``sample/``, for the Stories section) and a new archive
 (``NEWSARC_DB``), so the first ``newsarc import`` imports, a second export into the same folder is
 refused, and so on. ``/tmp/demo`` in a command or its output stands for that folder, so the README
 shows the same paths on every machine.
@@ -48,6 +49,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 EXAMPLES = REPO / "examples"
+SAMPLE = REPO / "tests" / "stories" / "real"
 #: the folder the README's transcripts show; the real one is a temporary folder
 SHOWN_ROOT = "/tmp/demo"
 WIDTH = 100
@@ -128,6 +130,12 @@ class Session:
         for path in sorted(posts.rglob("*")):
             age = 86400 if "older" in path.relative_to(posts).parts else 0
             os.utime(path, (MTIME - age, MTIME - age))
+        # the real posts of the stories' labelled set (one day of the sample site, with its
+        # copies from several outlets), for the Stories section, as ``sample/``
+        sample = self.root / "sample"
+        shutil.copytree(SAMPLE, sample)
+        for path in sorted(sample.rglob("*")):
+            os.utime(path, (MTIME, MTIME))
         home = self.root / ".home"
         home.mkdir()
         self.env = {
