@@ -4,15 +4,19 @@ statistics, export selections and search matches, each checked against the posts
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from newsarc.fold import fold
+from newsarc.fold import encode_char, fold
 from newsarc.ingest import Importer
+from newsarc.migrations import FTS_COLUMNS
 from newsarc.queries import (
+    WEIGHTS,
     Count,
     FileState,
     Filters,
@@ -35,6 +39,8 @@ from newsarc.queries import (
 )
 from newsarc.search import compile_query
 from newsarc.store import Store
+
+from conftest import REPO, add_post
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -175,3 +181,108 @@ def test_queries_match_page_ranks_pages_and_counts(store: Store, posts):
 def test_queries_unknown_sort_names_the_valid_ones():
     with pytest.raises(ValueError, match="use one of date, -date"):
         select(sort="popularity")
+
+
+# -- ranking: SQLite's bm25, recomputed from the posts ---------------------------------------------
+
+K1, B = 1.2, 0.75  # FTS5's bm25 constants (ext/fts5/fts5_aux.c)
+
+
+@pytest.fixture(scope="module")
+def ranked_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """400 generated posts (most contain 的 and 涨) plus one built to beat every title match: 的
+    twenty times in a short text and not in its title."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    folder = tmp_path_factory.mktemp("ranked") / "posts"
+    generate(400, folder, seed=3)
+    store = Store.open(tmp_path_factory.mktemp("ranked") / "a.db")
+    Importer(store, workers=0).run([folder])
+    add_post(store, external_id="dense", title="短讯", text="的" * 20, category="emnews")
+    return store
+
+
+def _bm25_oracle(store: Store, phrases: list[tuple[str, tuple[str, ...]]]) -> dict[int, float]:
+    """bm25 of every post holding all of ``phrases`` (a single character, a prefix phrase on the
+    given columns, each), computed from the posts as fts5_aux.c does: f = sum over the phrase's instances
+    of its column's weight, D = the row's tokens in every column, avgdl over the whole index,
+    idf = log((N - n + 0.5) / (n + 0.5)) (1e-6 when not positive)."""
+    weights = dict(zip(FTS_COLUMNS, (float(w) for w in WEIGHTS.split(",")), strict=True))
+    rows = {}
+    for post in iter_posts(store, full=True):
+        values = Store.fts_values(post.title, post.text or "", post.categories, post.tags,
+                                  post.source)  # fmt: skip
+        rows[post.id] = dict(zip(FTS_COLUMNS, (v.split() for v in values), strict=True))
+    n_rows = len(rows)
+    avgdl = sum(len(t) for cols in rows.values() for t in cols.values()) / n_rows
+    freq = {  # per phrase: instances in each column (0 outside the phrase's columns)
+        pid: [
+            [sum(t.startswith(encode_char(fold(char))) for t in cols[c]) if c in columns else 0
+             for c in FTS_COLUMNS]
+            for char, columns in phrases
+        ]
+        for pid, cols in rows.items()
+    }  # fmt: skip
+    idf = []
+    for i in range(len(phrases)):
+        hits = sum(1 for f in freq.values() if sum(f[i]))
+        value = math.log((n_rows - hits + 0.5) / (hits + 0.5))
+        idf.append(value if value > 0 else 1e-6)
+    scores = {}
+    for pid, per_phrase in freq.items():
+        if not all(sum(f) for f in per_phrase):
+            continue
+        size = sum(len(t) for t in rows[pid].values())
+        score = 0.0
+        for i, counts in enumerate(per_phrase):
+            f = sum(weights[c] * n for c, n in zip(FTS_COLUMNS, counts, strict=True))
+            score += idf[i] * (f * (K1 + 1)) / (f + K1 * (1 - B + B * size / avgdl))
+        scores[pid] = -score
+    return scores
+
+
+@pytest.mark.parametrize("query", ["的", "涨", "的 涨", "title:涨 的"])
+def test_queries_bm25_is_the_documented_formula(ranked_store: Store, query):
+    """The scores match_page returns are fts5's bm25 recomputed from the posts: the model any
+    shortcut in ranking has to be proved against."""
+    compiled = compile_query(query)
+    phrases = [(t.folded, (t.field,) if t.field else ("title", "text")) for t in compiled.terms]
+    expected = _bm25_oracle(ranked_store, phrases)
+    page = match_page(ranked_store, compiled.include, None, limit=None)
+    assert page.total == len(expected) > 40
+    assert {m.id: m.score for m in page.matches} == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    order = sorted(expected, key=lambda pid: (expected[pid], -pid))
+    assert [m.id for m in page.matches] == order
+
+
+def test_queries_a_title_match_does_not_bound_the_ranking(ranked_store: Store):
+    """A post without the term in its title can outrank every post with it there (bm25 saturates:
+    f / (f + K) < 1 for title matches too, and a short row lowers K), so ranking only the title
+    matches first and stopping there is not exact: the dense post must come first."""
+    compiled = compile_query("的")
+    page = match_page(ranked_store, compiled.include, None, limit=20)
+    top = posts_by_ids(ranked_store, [m.id for m in page.matches], text=True)
+    assert top[0].external_id == "dense" and "的" not in top[0].title
+    assert sum("的" in fold(p.title) for p in top[1:]) >= 10
+
+
+@pytest.mark.parametrize(
+    "query, filters",
+    [("的", None), ("涨", None), ("的 涨", None), ("的 OR 涨", None), ("的 -涨", None),
+     ("的", Filters(category="emnews")), ("涨", Filters(since="2022-01-01 00:00:00")), ("(涨 OR 跌) -的", None)],
+)  # fmt: skip
+def test_queries_ranked_pages_are_slices_of_the_full_ranking(ranked_store: Store, query, filters):
+    compiled = compile_query(query)
+    full = match_page(ranked_store, compiled.include, compiled.exclude, filters, limit=None)
+    total = count_matches(ranked_store, compiled.include, compiled.exclude, filters)
+    assert full.total == total == len(full.matches) > 0
+    keys = [(m.score, -m.id) for m in full.matches]
+    assert keys == sorted(keys)
+    for offset, limit in [(0, 1), (0, 20), (7, 20), (total - 3, 20), (total, 5)]:
+        page = match_page(ranked_store, compiled.include, compiled.exclude, filters,
+                          limit=limit, offset=offset)  # fmt: skip
+        assert page.total == total
+        assert page.matches == full.matches[offset : offset + limit]
