@@ -186,6 +186,8 @@ def test_queries_unknown_sort_names_the_valid_ones():
 # -- ranking: SQLite's bm25, recomputed from the posts ---------------------------------------------
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants (ext/fts5/fts5_aux.c)
+#: the index columns ``Store.fts_values`` returns values for, in its order
+FTS_VALUES = ("title", "text", "category", "tags", "source")
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +217,8 @@ def _bm25_oracle(store: Store, phrases: list[tuple[str, tuple[str, ...]]]) -> di
     for post in iter_posts(store, full=True):
         values = Store.fts_values(post.title, post.text or "", post.categories, post.tags,
                                   post.source)  # fmt: skip
-        rows[post.id] = dict(zip(FTS_COLUMNS, (v.split() for v in values), strict=True))
+        # fts_values gives (title, text, categories, tags, source), whatever the index's order
+        rows[post.id] = dict(zip(FTS_VALUES, (v.split() for v in values), strict=True))
     n_rows = len(rows)
     avgdl = sum(len(t) for cols in rows.values() for t in cols.values()) / n_rows
     freq = {  # per phrase: instances in each column (0 outside the phrase's columns)
@@ -286,3 +289,55 @@ def test_queries_ranked_pages_are_slices_of_the_full_ranking(ranked_store: Store
                           limit=limit, offset=offset)  # fmt: skip
         assert page.total == total
         assert page.matches == full.matches[offset : offset + limit]
+
+
+@pytest.mark.parametrize(
+    "query, filters",
+    [("的", None), ("涨", None), ("的 涨", None), ("的 OR 涨", None), ("的 -涨", None),
+     ("title:涨 的", None), ("的", Filters(category="emnews")), ("(涨 OR 跌) -的", None)],
+)  # fmt: skip
+def test_queries_title_first_pages_of_common_terms_are_exact(
+    ranked_store: Store, query, filters, monkeypatch
+):
+    """A common query's page is ranked among the posts with a term in their title only (bm25
+    for those alone): it must equal the same page of the whole ranking, total included, or
+    fall back to it. Every match counts as common here (FAST_RANK_MIN = 1)."""
+    from newsarc import queries
+    from newsarc.search import title_expressions
+
+    compiled = compile_query(query)
+    titles = title_expressions(compiled.terms)
+    args = (ranked_store, compiled.include, compiled.exclude, filters)
+    monkeypatch.setattr(queries, "FAST_RANK_MIN", 10**9)  # never: the whole ranking
+    full = match_page(*args, limit=None, title_terms=titles)
+    keys = [m.id for m in full.matches]
+    monkeypatch.setattr(queries, "FAST_RANK_MIN", 1)
+    taken = []
+    real = queries._title_page
+    monkeypatch.setattr(
+        queries, "_title_page", lambda *a, **k: taken.append(r := real(*a, **k)) or r
+    )
+    for offset, limit in [(0, 1), (0, 20), (7, 20), (full.total - 3, 20), (full.total, 5)]:
+        page = match_page(*args, limit=limit, offset=offset, title_terms=titles)
+        assert page.total == full.total
+        assert [m.id for m in page.matches] == keys[offset : offset + limit]
+        assert page.matches == full.matches[offset : offset + limit]
+    assert taken[0] is not None  # the shortcut answered the first page
+
+
+def test_queries_title_matches_rank_first(ranked_store: Store):
+    """With the query's terms in the title ranking first (README: Results), the dense post
+    (的 twenty times in a short text, not in its title) comes after every title match, though
+    its bm25 is the best."""
+    from newsarc.search import title_expressions
+
+    compiled = compile_query("的")
+    page = match_page(
+        ranked_store, compiled.include, None, limit=None,
+        title_terms=title_expressions(compiled.terms),
+    )  # fmt: skip
+    posts = posts_by_ids(ranked_store, [m.id for m in page.matches], text=False)
+    in_title = ["的" in fold(p.title) for p in posts]
+    assert in_title == sorted(in_title, reverse=True) and any(in_title)
+    dense = next(p.id for p in posts if p.external_id == "dense")
+    assert min(page.matches, key=lambda m: m.score).id == dense
