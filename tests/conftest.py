@@ -10,7 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from newsarc.cli import app
 from newsarc.models import Block, body_skeleton
 from newsarc.store import Store
 
@@ -75,3 +77,29 @@ def add_post(store: Store, **fields) -> int:
     fts = Store.fts_values(row["title"], text, json.loads(row["categories"]), tags, row["source"])
     with store.transaction():
         return store.write_post(row, fts, None)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(
+    runner: CliRunner, *args: str, input: str | None = None, code: int | None = 0,
+    env: dict[str, str] | None = None,
+):  # fmt: skip
+    """``newsarc ARGS`` in-process; its exit code must be ``code`` (None: any)."""
+    result = runner.invoke(app, list(args), input=input, env=env)
+    if code is not None:
+        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+@pytest.fixture
+def imported(runner: CliRunner, isolated_archive: Path) -> Path:
+    """The examples imported into the test's archive (NEWSARC_DB)."""
+    run(runner, "import", "-q", str(EXAMPLES))
+    return isolated_archive

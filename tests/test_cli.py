@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from newsarc import cli, search
 from newsarc.cli import COMMANDS, app, build_command
@@ -21,16 +20,6 @@ from newsarc.errors import ExitStatus
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 COMMAND_MODULES = {f"newsarc.cli.{entry.module}" for entry in COMMANDS.values()}
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def imported(runner: CliRunner) -> None:
-    assert runner.invoke(app, ["import", "-q", str(EXAMPLES)]).exit_code == 0
 
 
 def python(code: str, *args: str, env: dict[str, str] | None = None) -> str:

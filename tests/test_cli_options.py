@@ -10,33 +10,16 @@ from pathlib import Path
 
 import pytest
 from test_export import add_post
-from typer.testing import CliRunner
 
-from newsarc.cli import COMMANDS, app, build_command, split_query_terms
+from newsarc.cli import COMMANDS, build_command, split_query_terms
 from newsarc.cli import options as cli_options
 from newsarc.store import Store
+
+from conftest import run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 BIG = "99999999999999999999999"  # past SQLite's (and C's) 64-bit integers
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str, input: str | None = None, code: int | None = 0):
-    result = runner.invoke(app, list(args), input=input)
-    if code is not None:
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-@pytest.fixture
-def imported(runner: CliRunner, isolated_archive: Path) -> Path:
-    run(runner, "import", "-q", str(EXAMPLES))
-    return isolated_archive
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from newsarc.cli import COMMANDS, app, build_command
 from newsarc.cli import options as cli_options
 from newsarc.store import Store
 
-from conftest import add_post
+from conftest import add_post, run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -31,25 +31,6 @@ C1 = re.compile(r"[\x80-\x9f]")
 
 HOSTILE_TITLE = "[bold red]x[/] [link=file:///etc/passwd]y[/link] \x1b[31mred\x1b]8;;http://evil\x1b\\z\r\x9b2J\u202eabc"
 HOSTILE_TEXT = "body [bold]b[/bold]\x1b[2J\rover\x85\x9d0;title\x07 end"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str, input: str | None = None, code: int | None = 0):
-    result = runner.invoke(app, list(args), input=input)
-    if code is not None:
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-@pytest.fixture
-def imported(runner: CliRunner, isolated_archive: Path) -> Path:
-    """The examples imported into the test's archive (NEWSARC_DB)."""
-    run(runner, "import", "-q", str(EXAMPLES))
-    return isolated_archive
 
 
 @pytest.fixture

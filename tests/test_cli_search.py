@@ -17,23 +17,9 @@ from typer.testing import CliRunner
 from newsarc.cli import app
 from newsarc.fold import fold
 
+from conftest import run
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str, code: int = 0):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-@pytest.fixture
-def imported(runner: CliRunner) -> None:
-    run(runner, "import", "-q", str(EXAMPLES))
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -13,21 +13,11 @@ import pytest
 from test_stories_archive import copy_labelled
 from typer.testing import CliRunner
 
-from newsarc.cli import app
 from newsarc.cli import options as cli_options
 from newsarc.queries import story_members
 from newsarc.store import Store
 
-
-def run(runner: CliRunner, *args: str, code: int = 0):
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+from conftest import run
 
 
 @pytest.fixture

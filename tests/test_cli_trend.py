@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from newsarc.cli import app
 
+from conftest import run
+
 REPO = Path(__file__).resolve().parents[1]
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -34,12 +36,6 @@ POSTS = [
     ("g", "2022-04-30 23:00:00 -05:00", "港股 收盘", "港股。", "乙报", []),
     ("h", None, "芯片 无日期", "没有日期的芯片。", "甲报", []),
 ]
-
-
-def run(runner: CliRunner, *args: str, code: int = 0, env: dict[str, str] | None = None):
-    result = runner.invoke(app, list(args), env=env)
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
 
 
 @pytest.fixture

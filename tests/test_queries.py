@@ -252,7 +252,9 @@ def test_queries_bm25_is_the_documented_formula(ranked_store: Store, query):
     """The scores match_page returns are fts5's bm25 recomputed from the posts: the model any
     shortcut in ranking has to be proved against."""
     compiled = compile_query(query)
-    phrases = [(t.folded, (t.field,) if t.field else ("title", "text")) for t in compiled.terms]
+    phrases: list[tuple[str, tuple[str, ...]]] = [
+        (t.folded, (t.field,) if t.field else ("title", "text")) for t in compiled.terms
+    ]
     expected = _bm25_oracle(ranked_store, phrases)
     page = match_page(ranked_store, compiled.include, None, limit=None)
     assert page.total == len(expected) > 40
@@ -312,11 +314,15 @@ def test_queries_title_first_pages_of_common_terms_are_exact(
     full = match_page(*args, limit=None, title_terms=titles)
     keys = [m.id for m in full.matches]
     monkeypatch.setattr(queries, "FAST_RANK_MIN", 1)
-    taken = []
+    taken: list[object] = []
     real = queries._title_page
-    monkeypatch.setattr(
-        queries, "_title_page", lambda *a, **k: taken.append(r := real(*a, **k)) or r
-    )
+
+    def spy(*a, **k):
+        found = real(*a, **k)
+        taken.append(found)
+        return found
+
+    monkeypatch.setattr(queries, "_title_page", spy)
     for offset, limit in [(0, 1), (0, 20), (7, 20), (full.total - 3, 20), (full.total, 5)]:
         page = match_page(*args, limit=limit, offset=offset, title_terms=titles)
         assert page.total == full.total
@@ -340,4 +346,4 @@ def test_queries_title_matches_rank_first(ranked_store: Store):
     in_title = ["的" in fold(p.title) for p in posts]
     assert in_title == sorted(in_title, reverse=True) and any(in_title)
     dense = next(p.id for p in posts if p.external_id == "dense")
-    assert min(page.matches, key=lambda m: m.score).id == dense
+    assert min(page.matches, key=lambda m: m.score or 0.0).id == dense
