@@ -580,17 +580,7 @@ def iter_matches(
     # count(*) OVER () gives the total with the page, in the one pass the ranking needs anyway;
     # ranking by relevance alone needs nothing from posts (ties: the newest import first)
     if sort == "rank" and include is not None:
-        in_title = " + ".join(
-            "(posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?))"
-            for _ in title_terms
-        )
-        inner, params = _matches_sql(
-            include, exclude, filters,
-            f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score, "
-            f"{in_title or '0'} AS in_title",
-        )  # fmt: skip
-        params = [*title_terms, *params]
-        order = "in_title DESC, score, id DESC"
+        inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
         if title_terms and limit is not None:
             fast = _title_page(store, inner, params, order, limit, offset, title_terms)
             if fast is not None:
@@ -621,6 +611,34 @@ def iter_matches(
 FAST_RANK_MIN = 10_000
 
 
+def _ranked_sql(
+    include: str, exclude: str | None, filters: Filters, title_terms: Sequence[str]
+) -> tuple[str, list[Any], str]:
+    """The matches with their rank keys (``id``, ``score``: bm25, ``in_title``: how many of
+    ``title_terms`` their title holds), the parameters, and the ORDER BY of relevance."""
+    in_title = " + ".join(
+        "(posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?))"
+        for _ in title_terms
+    )
+    inner, params = _matches_sql(
+        include, exclude, filters,
+        f"posts_fts.rowid AS id, bm25(posts_fts, {WEIGHTS}) AS score, "
+        f"{in_title or '0'} AS in_title",
+    )  # fmt: skip
+    return inner, [*title_terms, *params], "in_title DESC, score, id DESC"
+
+
+def _with_a_title_term(
+    inner: str, params: list[Any], title_terms: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """``inner`` (a match query) kept to the posts with one of ``title_terms`` in their title."""
+    any_title = " OR ".join(f"({term})" for term in title_terms)
+    return (
+        f"{inner} AND +posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)",
+        [*params, any_title],
+    )
+
+
 def _title_page(
     store: Store, inner: str, params: list[Any], order: str, limit: int, offset: int,
     title_terms: Sequence[str],
@@ -637,14 +655,11 @@ def _title_page(
     total = int(conn.execute(count_sql, params).fetchone()[0])
     if total < FAST_RANK_MIN:
         return None
-    any_title = " OR ".join(f"({term})" for term in title_terms)
-    candidates = (
-        f"{inner} AND posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
-    )
+    candidates, cparams = _with_a_title_term(inner, params, title_terms)
     sql = (
         f"SELECT id, score, count(*) OVER () FROM ({candidates}) ORDER BY {order} LIMIT ? OFFSET ?"
     )
-    rows = conn.execute(sql, [*params, any_title, limit, offset]).fetchall()
+    rows = conn.execute(sql, [*cparams, limit, offset]).fetchall()
     if not rows or rows[0][2] < offset + limit:
         return None
     return [Match(r[0], r[1]) for r in rows], total
@@ -988,6 +1003,10 @@ def story_page(
         sort = "-date"
     if sort not in _COLLAPSE_SORTS:
         raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(_COLLAPSE_SORTS)}")
+    if sort == "rank" and include is not None and limit is not None:
+        return _ranked_story_page(
+            store, include, exclude, filters or Filters(), limit, offset, title_terms
+        )
     pick, order = _COLLAPSE_SORTS[sort]
     score = f"bm25(posts_fts, {WEIGHTS})" if sort == "rank" else "NULL"
     title = ", p.title AS title" if "title" in sort else ""
@@ -1023,6 +1042,65 @@ def story_page(
     else:
         total = count_stories(store, include, exclude, filters) if offset else 0
     return StoryPage([StoryRow(r[0], _bm25(r[1]), r[2], r[3], _sources(r[4])) for r in rows], total)
+
+
+def _ranked_story_page(
+    store: Store, include: str, exclude: str | None, filters: Filters, limit: int, offset: int,
+    title_terms: Sequence[str],
+) -> StoryPage:  # fmt: skip
+    """A collapsed page by relevance, read off the ranked matches: a story's best post is its
+    first in rank order, so the matches are walked in that order (their stories looked up a
+    batch at a time) until ``offset + limit`` stories have appeared. The posts with a query term
+    in their title come first in that order, so they are walked first, alone (bm25 for them
+    only); the walk goes on over every match only when they hold too few stories. Then the
+    total of stories, and each shown story's matching posts and outlets."""
+    conn = store.conn
+    need = offset + limit
+    inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
+    walks = [(inner, params)]
+    if title_terms:
+        walks.insert(0, _with_a_title_term(inner, params, title_terms))
+    first: dict[int, tuple[int, float | None]] = {}
+    for sql, args in walks:
+        first = {}
+        cursor = conn.execute(f"SELECT id, score FROM ({sql}) ORDER BY {order}", args)
+        while len(first) < need and (rows := cursor.fetchmany(_CHUNK)):
+            marks = ", ".join("?" * len(rows))
+            stories = dict(
+                conn.execute(
+                    f"SELECT p.id, {STORY_SQL} FROM posts p WHERE p.id IN ({marks})",
+                    [r[0] for r in rows],
+                ).fetchall()
+            )
+            for post_id, score in rows:
+                first.setdefault(stories[post_id], (post_id, score))
+                if len(first) >= need:
+                    break
+        cursor.close()
+        if len(first) >= need:
+            break
+    page = list(first.items())[offset:need]
+    # one pass over the matches' stories (from the catalog index): how many stories, and the
+    # shown ones' matching posts and outlets
+    shown = {story for story, _ in page}
+    every: set[int] = set()
+    counts: dict[int, int] = {}
+    outlets: dict[int, set[str]] = {}
+    sql, args = _matches_sql(
+        include, exclude, filters, f"{STORY_SQL}, p.source", uses_posts=True
+    )  # fmt: skip
+    for story, source in conn.execute(sql, args):
+        every.add(story)
+        if story in shown:
+            counts[story] = counts.get(story, 0) + 1
+            if source:
+                outlets.setdefault(story, set()).add(source)
+    total = len(every)
+    found = {story: (counts[story], sorted(outlets.get(story, ()))) for story in counts}
+    return StoryPage(
+        [StoryRow(pid, score, story, *found.get(story, (1, []))) for story, (pid, score) in page],
+        total,
+    )
 
 
 #: the step in a collapsed sort key per query term in a post's title (see ``story_page``)

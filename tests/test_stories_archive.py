@@ -285,3 +285,29 @@ def test_stories_trend_counts_each_story_once_per_period(labelled, query, by):
         posts = trend(store, [query] if query else [], by=by)
         assert posts.total == len(matched) - posts.undated
         assert result.total < posts.total  # the labelled set has copies
+
+
+@pytest.mark.parametrize("query", ["人民币", "美元 OR 人民币", "的 -资金", "title:美元"])
+def test_stories_ranked_collapse_walk_equals_grouping_every_match(labelled, query):
+    """A collapsed page by relevance is read off the ranked matches (title matches walked
+    first); it must be the same page as grouping every match (``limit=None``), with the same
+    counts and outlets, at every offset."""
+    from newsarc.search import title_expressions
+
+    db, _, _ = labelled
+    with Store.open(db, readonly=True) as store:
+        compiled = compile_query(query)
+        args = (store, compiled.include, compiled.exclude)
+        titles = title_expressions(compiled.terms)
+        whole = queries.story_page(*args, limit=None, title_terms=titles)
+        assert whole.total > 3
+        for offset, limit in [(0, 1), (0, 20), (2, 3), (whole.total - 1, 5), (whole.total, 5)]:
+            page = queries.story_page(*args, limit=limit, offset=offset, title_terms=titles)
+            assert page.total == whole.total
+            want = whole.rows[offset : offset + limit]
+            # the shown post: the best of the story (copies often tie: either may be shown)
+            assert [(r.story, r.posts, r.sources) for r in page.rows] == [
+                (r.story, r.posts, r.sources) for r in want
+            ]
+            # (the grouping carries a title step in its sort key: 1e-9 of rounding)
+            assert [r.score for r in page.rows] == pytest.approx([r.score for r in want], abs=1e-9)
