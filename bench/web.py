@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 #: two-character terms, common and rare, and a longer one for comparison
-TERMS = ["港股", "央企", "5G", "国资委"]
+TERMS = ["中国", "港股", "央企", "5G", "国资委"]
 
 
 def main() -> None:
@@ -39,6 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from newsarc import web
+    from newsarc.queries import count_posts
     from newsarc.search import search
     from newsarc.store import Store
 
@@ -58,7 +59,7 @@ def main() -> None:
         return times[1:]
 
     with Store.open(args.db, readonly=True) as store:
-        posts = store.count()
+        posts = count_posts(store)
 
         def library_ms(term: str, sort: str) -> list[float]:
             times = []
