@@ -16,7 +16,7 @@ from stories.labelled import HERE, load_labelled
 from newsarc import queries, stories
 from newsarc.errors import UsageError
 from newsarc.ingest import Importer
-from newsarc.search import compile_query
+from newsarc.search import compile_query, match_expressions
 from newsarc.store import Store
 
 
@@ -183,10 +183,7 @@ def test_stories_archive_from_before_stories_is_grouped_on_open(archive: Store, 
 def test_stories_collapse_counts_each_story_once(labelled, query, sort):
     db, _, _ = labelled
     with Store.open(db, readonly=True) as store:
-        include = exclude = None
-        if query is not None:
-            compiled = compile_query(query)
-            include, exclude = compiled.include, compiled.exclude
+        include, exclude = match_expressions(query or "")
         if sort == "title" and include is not None:
             sort = "rank"
         matched = queries.matching_ids(store, include, exclude)
@@ -264,10 +261,7 @@ def test_stories_trend_counts_each_story_once_per_period(labelled, query, by):
 
     db, _, _ = labelled
     with Store.open(db, readonly=True) as store:
-        include = exclude = None
-        if query is not None:
-            compiled = compile_query(query)
-            include, exclude = compiled.include, compiled.exclude
+        include, exclude = match_expressions(query or "")
         matched = queries.matching_ids(store, include, exclude)
         oracle: dict[str, set[int]] = defaultdict(set)
         undated: set[int] = set()
