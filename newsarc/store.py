@@ -530,9 +530,13 @@ class Store:
         (a row edited with sqlite-utils or SQL): search would still find the old text."""
         stale = []
         rows = self.conn.execute(
-            "SELECT id, index_hash, title, text, categories, tags, source, packed FROM posts"
+            "SELECT id, index_hash, title, text, categories, tags, source, packed, "
+            "raw != '' OR text != '' OR body != '' FROM posts"
         )
-        for post_id, stored, title, text, categories, tags, source, packed in rows:
+        for post_id, stored, title, text, categories, tags, source, packed, edited in rows:
+            if packed is not None and edited:
+                stale.append(post_id)  # a packed post's raw, text or body columns written to
+                continue
             try:
                 text = self.text_of(post_id, text, packed)
             except DamagedPostError:
@@ -547,6 +551,23 @@ class Store:
             f"{count_of(len(stale), 'post')} changed since it was indexed (id {ids}): "
             "search finds the old text; run 'newsarc maintenance --rebuild-index'"
         ]
+
+    def _unpack_edited(self) -> int:
+        """Packed posts whose ``raw``, ``text`` or ``body`` columns were written to by another
+        tool (they hold '' once packed): the written columns win over the packed ones, and the
+        post is stored unpacked (the next ``pack_posts`` packs it again). Returns how many."""
+        conn = self.conn
+        rows = conn.execute(
+            "SELECT id, raw, text, body, packed FROM posts "
+            "WHERE packed IS NOT NULL AND (raw != '' OR text != '' OR body != '')"
+        ).fetchall()
+        for post_id, raw, text, body, packed in rows:
+            content = self.unpack(post_id, packed)
+            conn.execute(
+                "UPDATE posts SET raw = ?, text = ?, body = ?, packed = NULL WHERE id = ?",
+                (raw or content.raw, text or content.text, body or content.body, post_id),
+            )
+        return len(rows)
 
     def optimize(self, *, vacuum: bool = False) -> None:
         """Pack the posts not packed yet, merge the full-text index into one segment, refresh
@@ -572,6 +593,7 @@ class Store:
         n = 0
         with self.transaction() as conn:
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('delete-all')")
+            self._unpack_edited()
             rows = conn.execute(
                 "SELECT id, title, text, categories, tags, source, packed FROM posts"
             ).fetchall()

@@ -314,3 +314,32 @@ def test_packing_damaged_post_is_a_one_line_error_naming_it(tmp_path, few_posts,
     assert shown.exit_code == 0 and json.loads(shown.stdout)["id"] == 8
     check = runner.invoke(app, ["maintenance", "--check"])
     assert check.exit_code == 4 and "post 7" in check.stderr and "damaged" in check.stderr
+
+
+def test_packing_rows_edited_by_another_tool_are_found_and_taken(tmp_path, few_posts):
+    """``update posts set text = …`` on a packed post (its columns hold '' once packed): check
+    reports it, ``--rebuild-index`` takes the written text over the packed one (search finds
+    it, the old text is gone), and the next packing keeps it."""
+    import sqlite_utils
+
+    _write_posts(tmp_path / "posts", 60)
+    db = tmp_path / "a.db"
+    with Store.open(db) as store:
+        Importer(store, workers=1).run([tmp_path / "posts"])
+        assert _packed(store) == (60, 0)
+        [old] = posts_by_ids(store, [7])
+        old_raw = raw_source(store, 7)
+    assert old.text and "篡改之后" not in old.text and old_raw is not None
+    sqlite_utils.Database(db).execute("update posts set text = '篡改之后的正文' where id = 7")
+    with Store.open(db) as store:
+        [problem] = store.check()
+        assert "1 post changed since it was indexed (id 7)" in problem
+        store.rebuild_index()
+        assert store.check() == []
+        assert [h.post.id for h in search(store, "篡改之后", limit=None).hits] == [7]
+        assert posts_by_ids(store, [7])[0].text == "篡改之后的正文"
+        assert raw_source(store, 7) == old_raw  # the file's text, kept from the packed value
+        store.optimize()
+        assert _packed(store) == (60, 0)
+        assert posts_by_ids(store, [7])[0].text == "篡改之后的正文"
+        assert store.check() == []
