@@ -913,10 +913,12 @@ class StoryRow(NamedTuple):
 
 
 class StoryPage(NamedTuple):
-    """One page of collapsed results in order, and how many stories the selection has."""
+    """One page of collapsed results in order, how many stories the selection has, and how
+    many posts (None when not counted: a page past the end)."""
 
     rows: list[StoryRow]
     total: int
+    posts: int | None = None
 
 
 class StoryCount(NamedTuple):
@@ -1031,17 +1033,20 @@ def story_page(
     # grouping
     sql = (
         f"WITH m AS MATERIALIZED ({inner}) "
-        "SELECT id, score, story, n, sources, count(*) OVER () FROM ("
+        "SELECT id, score, story, n, sources, count(*) OVER (), sum(n) OVER () FROM ("
         f"SELECT story, {pick} AS key, id, score, count(*) AS n, "
         "json_group_array(DISTINCT source) AS sources FROM m GROUP BY story"
         f") ORDER BY {order} LIMIT ? OFFSET ?"
     )
     rows = store.conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
     if rows:
-        total = rows[0][5]
+        total, posts = rows[0][5], rows[0][6]
     else:
         total = count_stories(store, include, exclude, filters) if offset else 0
-    return StoryPage([StoryRow(r[0], _bm25(r[1]), r[2], r[3], _sources(r[4])) for r in rows], total)
+        posts = None if total else 0
+    return StoryPage(
+        [StoryRow(r[0], _bm25(r[1]), r[2], r[3], _sources(r[4])) for r in rows], total, posts
+    )
 
 
 def _ranked_story_page(
@@ -1086,10 +1091,12 @@ def _ranked_story_page(
     every: set[int] = set()
     counts: dict[int, int] = {}
     outlets: dict[int, set[str]] = {}
+    posts = 0
     sql, args = _matches_sql(
         include, exclude, filters, f"{STORY_SQL}, p.source", uses_posts=True
     )  # fmt: skip
     for story, source in conn.execute(sql, args):
+        posts += 1
         every.add(story)
         if story in shown:
             counts[story] = counts.get(story, 0) + 1
@@ -1100,6 +1107,7 @@ def _ranked_story_page(
     return StoryPage(
         [StoryRow(pid, score, story, *found.get(story, (1, []))) for story, (pid, score) in page],
         total,
+        posts,
     )
 
 

@@ -230,21 +230,24 @@ def _copies(posts: int, sources: Sequence[str]) -> Text:
 def print_posts(
     posts: Sequence[Post], total: int, offset: int = 0, *, plain: bool = False,
     out: Console | None = None, stories: dict[int, tuple[int, list[str]]] | None = None,
-    pager: bool = False,
+    pager: bool = False, story_posts: int | None = None,
 ) -> None:  # fmt: skip
     """``newsarc list`` on a terminal: the table, with a footer giving the count and total.
     ``stories`` (collapsed): post id → (posts of its story, their outlets); ``total`` then
-    counts stories. ``pager``: through ``$PAGER`` when longer than the screen, as ``show``
-    (``list --all``)."""
+    counts stories, and ``story_posts`` (when known) their posts: equal, the footer counts posts.
+    ``pager``: through ``$PAGER`` when longer than the screen, as ``show`` (``list --all``)."""
     out = out or console(plain=plain)
     noun = "stories" if stories is not None else "posts"
     if not posts:
         console(sys.stderr, plain=plain).print(Text(f"No {noun} (of {total:,}).", style="yellow"))
         return
     first, last = offset + 1, offset + len(posts)
-    counted = (
-        count_of(total, "story", "stories") if stories is not None else count_of(total, "post")
-    )
+    if stories is None or story_posts == total:  # no copies among them: posts it is
+        counted = count_of(total, "post")
+    else:
+        counted = count_of(total, "story", "stories")
+        if story_posts is not None:
+            counted += f" ({count_of(story_posts, 'post')})"
     footer = f"{first:,}–{last:,} of {counted}"
     table = posts_table(posts, footer, plain=plain, width=out.width, stories=stories)
     _print_paged(out, [table], pager=pager)
@@ -315,11 +318,12 @@ def print_search(
             line.append(snippet_text(hit.snippet, hit.highlights))
             out.print(line, no_wrap=True, overflow="ellipsis")
     shown_to = offset + len(result.hits)
-    matched = (
-        count_of(result.total, "story matches", "stories match")
-        if result.collapsed
-        else count_of(result.total, "post matches", "posts match")
-    )
+    if not result.collapsed or result.posts == result.total:  # no copies: posts it is
+        matched = count_of(result.total, "post matches", "posts match")
+    else:
+        matched = count_of(result.total, "story matches", "stories match")
+        if result.posts is not None:
+            matched += f" ({count_of(result.posts, 'post')})"
     out.print(
         Text(
             f"\n{matched}; showing {offset + 1:,}–{shown_to:,}.",

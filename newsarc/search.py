@@ -373,6 +373,8 @@ class SearchResult:
     total: int
     hits: list[Hit]
     collapsed: bool = False
+    #: collapsed: how many posts those stories hold in the selection (None: not counted)
+    posts: int | None = None
 
 
 def count(
@@ -404,13 +406,15 @@ def search(
         store, query, filters, sort=sort, limit=limit, offset=offset, text=text,
         snippets=snippets, collapse=collapse,
     )  # fmt: skip
-    return SearchResult(found.total, list(found.hits), collapsed=collapse)
+    return SearchResult(found.total, list(found.hits), collapsed=collapse, posts=found.posts)
 
 
 @dataclass
 class SearchStream:
     total: int
     hits: Iterator[Hit]
+    #: collapsed: the posts of the matching stories (see ``SearchResult.posts``)
+    posts: int | None = None
 
 
 def iter_search(
@@ -448,7 +452,7 @@ def iter_search(
             hit.story_posts, hit.story_sources = row.posts, row.sources
             yield hit
 
-    return SearchStream(stories.total, hits())
+    return SearchStream(stories.total, hits(), stories.posts)
 
 
 def _hits(

@@ -60,9 +60,10 @@ def test_list_piped_writes_every_post(runner, many):
 
 def test_search_terminal_view_pages_and_all(runner, many, terminal):
     page = SGR.sub("", run(runner, "search", "央企").stdout)
-    assert page.rstrip().endswith("70 stories match; showing 1–20.")  # collapsed: no copies
+    # collapsed on a terminal; no post has a copy here, so the stories are the posts
+    assert page.rstrip().endswith("70 posts match; showing 1–20.")
     every = SGR.sub("", run(runner, "search", "央企", "--all").stdout)
-    assert every.rstrip().endswith("70 stories match; showing 1–70.")
+    assert every.rstrip().endswith("70 posts match; showing 1–70.")
     posts = SGR.sub("", run(runner, "search", "央企", "--no-collapse").stdout)
     assert posts.rstrip().endswith("70 posts match; showing 1–20.")
     assert "标题0" in every and "标题0\n" not in page  # the oldest is on no first page

@@ -111,8 +111,8 @@ def test_list_limit_default_and_all(runner, imported, isolated_archive, monkeypa
     assert len(run(runner, "list", "-f", "ids", "--all").stdout.split()) == 72
     monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     page = run(runner, "--plain", "list").stdout  # the terminal view: 50 at a time
-    assert page.rstrip().endswith("1–50 of 72 stories")  # collapsed: no post has a copy here
-    assert run(runner, "--plain", "list", "--all").stdout.rstrip().endswith("1–72 of 72 stories")
+    assert page.rstrip().endswith("1–50 of 72 posts")  # collapsed, but no post has a copy
+    assert run(runner, "--plain", "list", "--all").stdout.rstrip().endswith("1–72 of 72 posts")
     uncollapsed = run(runner, "--plain", "list", "--no-collapse").stdout
     assert uncollapsed.rstrip().endswith("1–50 of 72 posts")
 
@@ -162,7 +162,7 @@ def test_list_bad_sort_exits_2(runner, imported):
 
 def test_list_on_a_terminal_is_a_table(runner, imported, terminal):
     out = run(runner, "list").stdout
-    assert "1–12 of 12 stories" in out and "国资委力推组建创新联合体" in out
+    assert "1–12 of 12 posts" in out and "国资委力推组建创新联合体" in out
     assert "\x1b[" in out and "─" in out  # colour and the header rule
 
 
@@ -173,13 +173,13 @@ def test_list_plain_terminal_has_no_ansi_or_boxes(runner, imported, terminal):
         out = run(runner, *args).stdout
         assert "\x1b" not in out and not BOX.search(out)
         assert all(cell_len(line) <= 100 for line in out.splitlines())
-        assert "1–12 of 12 stories" in out
+        assert "1–12 of 12 posts" in out
 
 
 def test_list_no_color_env(runner, imported, terminal, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     out = run(runner, "list").stdout
-    assert "\x1b" not in out and "1–12 of 12 stories" in out
+    assert "\x1b" not in out and "1–12 of 12 posts" in out
 
 
 def test_list_truncates_titles_to_the_terminal(runner, imported, terminal, monkeypatch):
@@ -782,10 +782,10 @@ def test_list_all_on_a_terminal_pages_as_show(runner, imported, terminal, monkey
     pages: list[str] = []
     monkeypatch.setattr(render, "page", lambda text, fallback: pages.append(text))
     monkeypatch.setenv("LINES", "8")
-    assert "of 12 stories" in run(runner, "list").stdout and not pages  # a page: printed
+    assert "of 12 posts" in run(runner, "list").stdout and not pages  # a page: printed
     assert run(runner, "list", "--all").stdout == ""
-    assert len(pages) == 1 and "of 12 stories" in pages[0]
-    assert "of 12 stories" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1
+    assert len(pages) == 1 and "of 12 posts" in pages[0]
+    assert "of 12 posts" in run(runner, "list", "--all", "--no-pager").stdout and len(pages) == 1
 
 
 def test_show_text_marks_sub_headings(runner, isolated_archive):

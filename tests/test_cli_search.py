@@ -217,7 +217,7 @@ def test_cli_search_terminal_output_highlights(runner: CliRunner, imported, monk
     monkeypatch.setattr(cli_options, "is_tty", lambda stream=None: True)
     monkeypatch.setenv("FORCE_COLOR", "1")
     out = run(runner, "search", "國資委").stdout
-    assert "1 story matches" in out  # collapsed on a terminal
+    assert "1 post matches" in out  # collapsed on a terminal, no copies: posts
     assert "\x1b[" in out  # highlighted on a colour terminal
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b[" not in run(runner, "search", "國資委").stdout

@@ -63,7 +63,9 @@ def test_cli_search_terminal_collapses_with_copies_and_outlets(runner, archive, 
     n_posts = int(run(runner, "search", "半导体生产", "--count").stdout)
     n_stories = int(run(runner, "search", "半导体生产", "--count", "--collapse").stdout)
     assert n_stories < n_posts
-    assert f"{n_stories} stories match" in shown or f"{n_stories} story matches" in shown
+    # the footer counts the stories and the posts they hold
+    stories = f"{n_stories} stories match" if n_stories > 1 else "1 story matches"
+    assert f"{stories} ({n_posts} posts)" in shown
     assert "copies · " in shown and "财联社" in shown
     every = run(runner, "--plain", "search", "半导体生产", "-n", "50", "--no-collapse").stdout
     assert f"{n_posts} posts match" in every and "copies" not in every
@@ -79,7 +81,7 @@ def test_cli_list_collapses_on_a_terminal_only(runner, archive, monkeypatch):
     assert sum(r["story_posts"] for r in records) == len(story)
     terminal(monkeypatch)
     table = run(runner, "--plain", "list", "-n", "300").stdout
-    assert f"of {len(set(story.values()))} stories" in table
+    assert f"of {len(set(story.values()))} stories ({len(story)} posts)" in table
     big = Counter(story.values()).most_common(1)[0][1]
     assert f"+{big - 1} " in table
 

@@ -80,8 +80,11 @@ def list_(
     with options.open_store(ctx, readonly=True) as store:
         posts: Iterable[Post]
         stories = None
+        story_posts = None
         if collapsed:
-            posts, stories, total = _collapsed(store, filters, sort.value, limit, offset, with_text)
+            posts, stories, total, story_posts = _collapsed(
+                store, filters, sort.value, limit, offset, with_text
+            )
         elif people:
             posts, total = list_posts(store, filters, sort=sort.value, limit=limit, offset=offset)
         else:  # streamed: a million posts are never in memory at once
@@ -94,7 +97,7 @@ def list_(
             page = list(posts)
             render.print_posts(
                 page, total, offset, plain=options.plain(ctx, plain), stories=stories,
-                pager=all_ and not no_pager,
+                pager=all_ and not no_pager, story_posts=story_posts,
             )  # fmt: skip
             if not page:  # the terminal view has said so
                 raise typer.Exit(ExitStatus.NOT_FOUND)
@@ -114,14 +117,14 @@ def list_(
 
 def _collapsed(
     store: Any, filters: Any, sort: str, limit: int | None, offset: int, text: bool
-) -> tuple[list[Post], dict[int, tuple[int, list[str]]], int]:
+) -> tuple[list[Post], dict[int, tuple[int, list[str]]], int, int | None]:
     """A page (every story when ``limit`` is None) of stories: the first post of each in
     ``sort`` order, post id → (posts of its story, outlets), and how many stories there are."""
     from newsarc.queries import posts_by_ids, story_page
 
     page = story_page(store, None, None, filters, sort=sort, limit=limit, offset=offset)
     posts = posts_by_ids(store, [r.id for r in page.rows], text=text)
-    return posts, {r.id: (r.posts, r.sources) for r in page.rows}, page.total
+    return posts, {r.id: (r.posts, r.sources) for r in page.rows}, page.total, page.posts
 
 
 def _record(post: Post, text: bool, stories: dict[int, tuple[int, list[str]]] | None) -> dict:

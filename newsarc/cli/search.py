@@ -97,7 +97,9 @@ def search(
         if people:
             from newsarc import render
 
-            result = searching.SearchResult(found.total, list(found.hits), collapsed=collapsed)
+            result = searching.SearchResult(
+                found.total, list(found.hits), collapsed=collapsed, posts=found.posts
+            )
             render.print_search(result, text_query, offset, plain=options.plain(ctx, plain))
             if not result.hits:  # the terminal view has said so
                 raise typer.Exit(ExitStatus.NOT_FOUND)
