@@ -345,7 +345,7 @@ def post_texts(store: Store) -> Iterator[tuple[int, str, str]]:
     for post_id, title, text, packed in store.conn.execute(
         "SELECT id, title, text, packed FROM posts"
     ):
-        yield post_id, title, text if packed is None else store.unpack(post_id, packed).text
+        yield post_id, title, store.text_of(post_id, text, packed)
 
 
 # -- compression dictionaries ----------------------------------------------------------------
@@ -968,7 +968,7 @@ class SimilarPost(NamedTuple):
 #: aggregate picking each story's shown post, and the order of the stories, per sort; SQLite
 #: takes the bare columns (id, score) from the row the one min()/max() picked
 _COLLAPSE_SORTS = {
-    "rank": ("min(score)", "key, id DESC"),
+    "rank": ("", ""),  # by relevance: ``_ranked_story_page``
     "date": ("min(date_utc)", "key ASC NULLS LAST, id"),
     "-date": ("max(date_utc)", "key DESC NULLS LAST, id DESC"),
     "title": ("min(title)", "key, id"),
@@ -1005,32 +1005,19 @@ def story_page(
         sort = "-date"
     if sort not in _COLLAPSE_SORTS:
         raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(_COLLAPSE_SORTS)}")
-    if sort == "rank" and include is not None and limit is not None:
+    if sort == "rank":  # by relevance: read off the ranked matches, as search ranks them
+        assert include is not None
         return _ranked_story_page(
             store, include, exclude, filters or Filters(), limit, offset, title_terms
         )
     pick, order = _COLLAPSE_SORTS[sort]
-    score = f"bm25(posts_fts, {WEIGHTS})" if sort == "rank" else "NULL"
     title = ", p.title AS title" if "title" in sort else ""
-    in_title = ""
-    if sort == "rank" and title_terms:
-        # as ``iter_matches`` ranks: more query terms in the title first, then bm25. One sort
-        # key: bm25 scores are far smaller than the step (a few hundred per term at most)
-        in_title = " + ".join(
-            "(posts_fts.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?))"
-            for _ in title_terms
-        )
-        score = f"{score} - {_TITLE_STEP} * ({in_title})"
     inner, params = _matches_sql(
         include, exclude, filters or Filters(),
-        f"p.id AS id, {score} AS score, p.date_utc AS date_utc, p.source AS source, "
+        f"p.id AS id, NULL AS score, p.date_utc AS date_utc, p.source AS source, "
         f"{STORY_SQL} AS story{title}",
         uses_posts=True,
     )  # fmt: skip
-    if in_title:
-        params = [*title_terms, *params]
-    # MATERIALIZED: bm25() must be computed in the FTS query itself, not flattened into the
-    # grouping
     sql = (
         f"WITH m AS MATERIALIZED ({inner}) "
         "SELECT id, score, story, n, sources, count(*) OVER (), sum(n) OVER () FROM ("
@@ -1044,26 +1031,25 @@ def story_page(
     else:
         total = count_stories(store, include, exclude, filters) if offset else 0
         posts = None if total else 0
-    return StoryPage(
-        [StoryRow(r[0], _bm25(r[1]), r[2], r[3], _sources(r[4])) for r in rows], total, posts
-    )
+    return StoryPage([StoryRow(r[0], r[1], r[2], r[3], _sources(r[4])) for r in rows], total, posts)
 
 
 def _ranked_story_page(
-    store: Store, include: str, exclude: str | None, filters: Filters, limit: int, offset: int,
-    title_terms: Sequence[str],
+    store: Store, include: str, exclude: str | None, filters: Filters, limit: int | None,
+    offset: int, title_terms: Sequence[str],
 ) -> StoryPage:  # fmt: skip
     """A collapsed page by relevance, read off the ranked matches: a story's best post is its
     first in rank order, so the matches are walked in that order (their stories looked up a
-    batch at a time) until ``offset + limit`` stories have appeared. The posts with a query term
-    in their title come first in that order, so they are walked first, alone (bm25 for them
-    only); the walk goes on over every match only when they hold too few stories. Then the
-    total of stories, and each shown story's matching posts and outlets."""
+    batch at a time) until ``offset + limit`` stories have appeared (all of them when ``limit``
+    is None). The posts with a query term in their title come first in that order, so they are
+    walked first, alone (bm25 for them only); the walk goes on over every match only when they
+    hold too few stories. Then the total of stories, and each shown story's matching posts and
+    outlets."""
     conn = store.conn
-    need = offset + limit
+    need = offset + limit if limit is not None else float("inf")
     inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
     walks = [(inner, params)]
-    if title_terms:
+    if title_terms and limit is not None:
         walks.insert(0, _with_a_title_term(inner, params, title_terms))
     first: dict[int, tuple[int, float | None]] = {}
     for sql, args in walks:
@@ -1084,7 +1070,7 @@ def _ranked_story_page(
         cursor.close()
         if len(first) >= need:
             break
-    page = list(first.items())[offset:need]
+    page = list(first.items())[offset : None if limit is None else offset + limit]
     # one pass over the matches' stories (from the catalog index): how many stories, and the
     # shown ones' matching posts and outlets
     shown = {story for story, _ in page}
@@ -1109,15 +1095,6 @@ def _ranked_story_page(
         total,
         posts,
     )
-
-
-#: the step in a collapsed sort key per query term in a post's title (see ``story_page``)
-_TITLE_STEP = 1_000_000
-
-
-def _bm25(key: float | None) -> float | None:
-    """The bm25 score in a collapsed sort key (the title terms' steps taken off)."""
-    return None if key is None else key + _TITLE_STEP * round(-key / _TITLE_STEP)
 
 
 def _group_column(by: str) -> str:

@@ -360,7 +360,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        text = row[1] if row[5] is None else self.unpack(post_id, row[5]).text
+        text = self.text_of(post_id, row[1], row[5])
         return self.fts_values(row[0], text, json.loads(row[2]), json.loads(row[3]), row[4])
 
     def _fts_delete(self, post_id: int) -> None:
@@ -541,7 +541,6 @@ class Store:
                 text = self.text_of(post_id, text, packed)
             except DamagedPostError:
                 continue  # named by _check_packed
-
             if stored != self.index_hash(title, text, categories, tags, source):
                 stale.append(post_id)
         if not stale:
@@ -598,7 +597,7 @@ class Store:
                 "SELECT id, title, text, categories, tags, source, packed FROM posts"
             ).fetchall()
             for row in rows:
-                text = row[2] if row[6] is None else self.unpack(row[0], row[6]).text
+                text = self.text_of(row[0], row[2], row[6])
                 values = self.fts_values(
                     row[1], text, json.loads(row[3]), json.loads(row[4]), row[5]
                 )
