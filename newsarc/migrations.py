@@ -21,6 +21,8 @@ _FTS_OPTIONS = "content='', tokenize='unicode61 remove_diacritics 0'"
 
 #: named in search queries (INDEXED BY), so it must exist in every archive
 CATALOG_INDEX = "idx_posts_catalog"
+#: the posts that are not the first of their story (``m008_story_copies``)
+COPIES_INDEX = "idx_posts_copies"
 
 #: bytes of new index entries FTS5 gathers in memory before it writes a segment (default 1 MB)
 FTS_HASHSIZE = 8 << 20
@@ -311,6 +313,16 @@ def _without_rowid(conn: sqlite3.Connection, table: str, key: str, indexed: str)
     conn.execute(f"CREATE INDEX idx_{table}_{indexed} ON {table} ({indexed})")
 
 
+def m008_story_copies(conn: sqlite3.Connection) -> None:
+    """The copies (posts that are not the first of their story, ``story`` set) in an index of
+    their own: about an eighth of the posts, a few bytes each, so counting the stories of a
+    search looks a post's story up in a small index that stays in the cache instead of the wide
+    catalog (at 1,000,000 posts, 4 µs a lookup in the catalog: more than ranking the matches)."""
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {COPIES_INDEX} ON posts (id, story) WHERE story IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
@@ -319,6 +331,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m005_local_date,
     m006_stories,
     m007_compact_archive,
+    m008_story_copies,
 ]
 
 

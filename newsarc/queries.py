@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .migrations import CATALOG_INDEX
+from .migrations import CATALOG_INDEX, COPIES_INDEX
 from .models import Post, body_blocks
 from .store import db_text
 
@@ -523,11 +523,13 @@ WEIGHTS = "1.0, 10.0, 0.0, 0.0, 0.0"
 
 def _matches_sql(
     include: str | None, exclude: str | None, filters: Filters, columns: str, *,
-    uses_posts: bool = False,
+    uses_posts: bool = False, stories: bool = False,
 ) -> tuple[str, list[object]]:  # fmt: skip
     """SELECT ``columns`` of the posts matching ``include`` (all when None) and not ``exclude``
     (alias ``p`` for posts, ``posts_fts`` for the index). Posts are joined only when ``columns``
-    or a filter needs them, and then through the narrow catalog index rather than the wide rows."""
+    or a filter needs them, and then through the narrow catalog index rather than the wide rows.
+    With ``stories``, ``{story}`` in ``columns`` is each match's story id, looked up in the
+    small index of copies (``migrations.m008_story_copies``) rather than in the catalog."""
     conditions, params = filters.sql("p")
     if exclude is not None:
         conditions.append(_fts_condition("p.id", negate=True))
@@ -535,11 +537,16 @@ def _matches_sql(
     where = " AND ".join(conditions)
     posts = f"posts p INDEXED BY {CATALOG_INDEX}"
     if include is None:
-        return f"SELECT {columns} FROM {posts}" + (f" WHERE {where}" if where else ""), params
+        copies = _copies_join("p.id") if stories else ""
+        columns = columns.replace("{story}", "coalesce(c.story, p.id)")
+        sql = f"SELECT {columns} FROM {posts}{copies}"
+        return sql + (f" WHERE {where}" if where else ""), params
+    copies = _copies_join("posts_fts.rowid") if stories else ""
+    columns = columns.replace("{story}", "coalesce(c.story, posts_fts.rowid)")
     if not where and not uses_posts:
-        return f"SELECT {columns} FROM posts_fts WHERE posts_fts MATCH ?", [include]
+        return f"SELECT {columns} FROM posts_fts{copies} WHERE posts_fts MATCH ?", [include]
     sql = (
-        f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid "
+        f"SELECT {columns} FROM posts_fts JOIN {posts} ON p.id = posts_fts.rowid{copies} "
         "WHERE posts_fts MATCH ?"
     )
     return sql + (f" AND {where}" if where else ""), [include, *params]
@@ -899,6 +906,14 @@ async def month_facet_rows(
 STORY_SQL = "coalesce(p.story, p.id)"
 
 
+def _copies_join(post_id: str) -> str:
+    """A LEFT JOIN to the index of copies: ``c.story`` is the story of a post that is not its
+    story's first, NULL for the others."""
+    return (
+        f" LEFT JOIN posts c INDEXED BY {COPIES_INDEX} ON c.id = {post_id} AND c.story IS NOT NULL"
+    )
+
+
 class StoryRow(NamedTuple):
     """One story of a selection, collapsed to one post: ``id`` the post shown for it (the
     best-ranked of its posts in the selection, or the first in the sort order), its ``score``
@@ -913,11 +928,12 @@ class StoryRow(NamedTuple):
 
 
 class StoryPage(NamedTuple):
-    """One page of collapsed results in order, how many stories the selection has, and how
-    many posts (None when not counted: a page past the end)."""
+    """One page of collapsed results in order, how many stories the selection has (None when
+    not counted: a ranked page of more than ``STORY_COUNT_MAX`` matches), and how many posts
+    (None when not counted: a page past the end)."""
 
     rows: list[StoryRow]
-    total: int
+    total: int | None
     posts: int | None = None
 
 
@@ -988,7 +1004,7 @@ def count_stories(
     """How many stories have a post matching ``include`` (all when None) and not ``exclude``
     (``search --count --collapse``)."""
     sql, params = _matches_sql(
-        include, exclude, filters or Filters(), f"count(DISTINCT {STORY_SQL})", uses_posts=True
+        include, exclude, filters or Filters(), "count(DISTINCT {story})", stories=True
     )
     return int(store.conn.execute(sql, params).fetchone()[0])
 
@@ -1034,6 +1050,15 @@ def story_page(
     return StoryPage([StoryRow(r[0], r[1], r[2], r[3], _sources(r[4])) for r in rows], total, posts)
 
 
+#: a collapsed page counts its stories when the matches are at most this many; above it the
+#: count would cost more than the page (a lookup per match), so only posts are counted and
+#: ``search --count --collapse`` counts the stories on request
+STORY_COUNT_MAX = 10_000
+#: a collapsed page walks on over all the ranked matches when they are at most this many: it
+#: then knows every story without counting them apart
+WALK_ALL = 1_000
+
+
 def _ranked_story_page(
     store: Store, include: str, exclude: str | None, filters: Filters, limit: int | None,
     offset: int, title_terms: Sequence[str],
@@ -1041,10 +1066,15 @@ def _ranked_story_page(
     """A collapsed page by relevance, read off the ranked matches: a story's best post is its
     first in rank order, so the matches are walked in that order (their stories looked up a
     batch at a time) until ``offset + limit`` stories have appeared (all of them when ``limit``
-    is None). The posts with a query term in their title come first in that order, so they are
-    walked first, alone (bm25 for them only); the walk goes on over every match only when they
-    hold too few stories. Then the total of stories, and each shown story's matching posts and
-    outlets."""
+    is None). As for an uncollapsed page (``_title_page``), a common query (``FAST_RANK_MIN``
+    matches or more) is walked over the posts with a query term in their title first, alone
+    (bm25 for them only): they come first in rank order; the walk goes on over every match only
+    when they hold too few stories.
+
+    Then the counts: the stories are counted when the walk has seen every match or there are at
+    most ``STORY_COUNT_MAX`` matches (``total`` None otherwise: not counted); the posts always.
+    Each shown story's matching posts and outlets come from its posts in the story index, kept
+    to those that match in the pass that counts the posts."""
     conn = store.conn
     need = offset + limit if limit is not None else float("inf")
     inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
@@ -1052,49 +1082,93 @@ def _ranked_story_page(
     if title_terms and limit is not None:
         walks.insert(0, _with_a_title_term(inner, params, title_terms))
     first: dict[int, tuple[int, float | None]] = {}
-    for sql, args in walks:
-        first = {}
+    walked: set[int] = set()
+    seen_all = False
+    for n, (sql, args) in enumerate(walks):
+        last = n == len(walks) - 1
+        first, walked = {}, set()
         cursor = conn.execute(f"SELECT id, score FROM ({sql}) ORDER BY {order}", args)
-        while len(first) < need and (rows := cursor.fetchmany(_CHUNK)):
-            marks = ", ".join("?" * len(rows))
-            stories = dict(
-                conn.execute(
-                    f"SELECT p.id, {STORY_SQL} FROM posts p WHERE p.id IN ({marks})",
-                    [r[0] for r in rows],
-                ).fetchall()
-            )
+        size = min(_CHUNK, 2 * int(min(need, _CHUNK)))  # a first page needs few rows
+        while rows := cursor.fetchmany(size):
+            size = _CHUNK
+            stories = _stories_of(store, [r[0] for r in rows])
             for post_id, score in rows:
                 first.setdefault(stories[post_id], (post_id, score))
-                if len(first) >= need:
-                    break
+            walked.update(r[0] for r in rows)
+            # over every match, a few more rows make the passes below needless
+            if len(first) >= need and not (last and len(walked) < WALK_ALL):
+                break
+        else:
+            seen_all = last
         cursor.close()
         if len(first) >= need:
             break
     page = list(first.items())[offset : None if limit is None else offset + limit]
-    # one pass over the matches' stories (from the catalog index): how many stories, and the
-    # shown ones' matching posts and outlets
     shown = {story for story, _ in page}
-    every: set[int] = set()
+    members = _story_members(store, shown)
+    if seen_all:  # every match walked: nothing left to count
+        total, posts, matched = len(first), len(walked), walked
+    else:
+        # which of the shown stories' posts match is found in one pass over the matches that
+        # counts them; their stories too when there are few
+        total = None
+        matched = {post_id for post_id, _ in first.values()}
+        others = ",".join(str(int(m)) for m in members if m not in matched) or "NULL"
+        sql, args = _matches_sql(
+            include, exclude, filters,
+            f"count(*), group_concat(CASE WHEN +posts_fts.rowid IN ({others}) "
+            "THEN posts_fts.rowid END)",
+        )  # fmt: skip
+        n_posts, found = conn.execute(sql, args).fetchone()
+        posts = int(n_posts)
+        matched.update(int(m) for m in (found or "").split(",") if m)
+        if posts <= STORY_COUNT_MAX:  # a lookup per match, in the copies index
+            sql, args = _matches_sql(
+                include, exclude, filters, "count(DISTINCT {story})", stories=True
+            )  # fmt: skip
+            total = int(conn.execute(sql, args).fetchone()[0])
     counts: dict[int, int] = {}
     outlets: dict[int, set[str]] = {}
-    posts = 0
-    sql, args = _matches_sql(
-        include, exclude, filters, f"{STORY_SQL}, p.source", uses_posts=True
-    )  # fmt: skip
-    for story, source in conn.execute(sql, args):
-        posts += 1
-        every.add(story)
-        if story in shown:
+    for post_id, (story, source) in members.items():
+        if post_id in matched:
             counts[story] = counts.get(story, 0) + 1
             if source:
                 outlets.setdefault(story, set()).add(source)
-    total = len(every)
     found = {story: (counts[story], sorted(outlets.get(story, ()))) for story in counts}
     return StoryPage(
         [StoryRow(pid, score, story, *found.get(story, (1, []))) for story, (pid, score) in page],
         total,
         posts,
     )
+
+
+def _stories_of(store: Store, ids: Sequence[int]) -> dict[int, int]:
+    """The story of each of ``ids`` (at most ``_CHUNK``): its own id, unless the index of
+    copies has it."""
+    marks = ", ".join("?" * len(ids))
+    copies = store.conn.execute(
+        f"SELECT id, story FROM posts INDEXED BY {COPIES_INDEX} "
+        f"WHERE story IS NOT NULL AND id IN ({marks})",
+        ids,
+    )
+    return {post_id: post_id for post_id in ids} | dict(copies)
+
+
+def _story_members(store: Store, stories: set[int]) -> dict[int, tuple[int, str | None]]:
+    """Every post of ``stories`` (ids of their first posts): post id → (story, source)."""
+    ids = sorted(stories)
+    members: dict[int, tuple[int, str | None]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for post_id, story, source in store.conn.execute(
+            f"SELECT id, {STORY_SQL}, source FROM posts p WHERE story IN ({marks}) "
+            f"OR id IN ({marks})",
+            [*chunk, *chunk],
+        ):
+            if story in stories:
+                members[post_id] = (story, source)
+    return members
 
 
 def _group_column(by: str) -> str:

@@ -283,10 +283,10 @@ def print_search(
     every match in the title and the snippet highlighted."""
     out = out or console(plain=plain)
     if not result.hits:
-        if result.total:
+        if result.total or result.posts:
             message = (
                 f"No posts after the first {offset:,} "
-                f"(of {result.total:,} matching {clean(query)!r})."
+                f"(of {result.total or result.posts or 0:,} matching {clean(query)!r})."
             )
         else:
             message = f"No posts match {clean(query)!r}."
@@ -318,7 +318,10 @@ def print_search(
             line.append(snippet_text(hit.snippet, hit.highlights))
             out.print(line, no_wrap=True, overflow="ellipsis")
     shown_to = offset + len(result.hits)
-    if not result.collapsed or result.posts == result.total:  # no copies: posts it is
+    if result.total is None:  # collapsed, stories not counted (too many matches)
+        matched = count_of(result.posts or 0, "post matches", "posts match")
+        matched += ", each story once"
+    elif not result.collapsed or result.posts == result.total:  # no copies: posts it is
         matched = count_of(result.total, "post matches", "posts match")
     else:
         matched = count_of(result.total, "story matches", "stories match")

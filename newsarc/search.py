@@ -368,9 +368,10 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """``total``: matching posts, or stories when ``collapsed`` (each story one hit)."""
+    """``total``: matching posts, or stories when ``collapsed`` (each story one hit; None when
+    they were not counted, see ``queries.STORY_COUNT_MAX``: ``posts`` has the posts)."""
 
-    total: int
+    total: int | None
     hits: list[Hit]
     collapsed: bool = False
     #: collapsed: how many posts those stories hold in the selection (None: not counted)
@@ -411,7 +412,7 @@ def search(
 
 @dataclass
 class SearchStream:
-    total: int
+    total: int | None
     hits: Iterator[Hit]
     #: collapsed: the posts of the matching stories (see ``SearchResult.posts``)
     posts: int | None = None

@@ -71,6 +71,26 @@ def test_cli_search_terminal_collapses_with_copies_and_outlets(runner, archive, 
     assert f"{n_posts} posts match" in every and "copies" not in every
 
 
+def test_cli_search_says_when_the_stories_were_not_counted(runner, archive, monkeypatch):
+    """Above ``STORY_COUNT_MAX`` matches a collapsed page does not count its stories (a lookup
+    per match would cost more than the page): the footer and the note of a cut pipe give the
+    posts instead, never a wrong story count."""
+    from newsarc import queries
+
+    monkeypatch.setattr(queries, "STORY_COUNT_MAX", 0)
+    monkeypatch.setattr(queries, "WALK_ALL", 0)
+    n_posts = int(run(runner, "search", "美国", "--count").stdout)
+    n_stories = int(run(runner, "search", "美国", "--count", "--collapse").stdout)
+    assert 2 < n_stories < n_posts  # --count --collapse still counts them
+    cut = run(runner, "search", "美国", "-f", "ids", "--collapse", "-n", "2")
+    assert len(cut.stdout.split()) == 2
+    assert cut.stderr == f"newsarc: wrote 2 stories of the {n_posts} matching posts (--limit 2)\n"
+    terminal(monkeypatch)
+    shown = run(runner, "--plain", "search", "美国", "-n", "2").stdout
+    assert f"{n_posts} posts match, each story once; showing 1–2." in shown
+    assert "stories match" not in shown
+
+
 def test_cli_list_collapses_on_a_terminal_only(runner, archive, monkeypatch):
     story = stories_of(archive)
     ids = run(runner, "list", "--all", "-f", "ids").stdout.split()

@@ -112,7 +112,7 @@ def list_(
             written = write_records(records, fmt, sys.stdout, tty=options.is_tty())
     if not written:
         raise NotFoundError(options.nothing_found(offset, total))
-    options.note_cut(written, total, limit, offset)
+    options.note_cut(written, total, limit, offset, collapsed=stories is not None)
 
 
 def _collapsed(

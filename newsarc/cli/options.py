@@ -139,22 +139,32 @@ def page_limit(limit: int | None, all_: bool, people: bool, page: int) -> int | 
     return page if people else None
 
 
-def note_cut(written: int, total: int, limit: int | None, offset: int) -> None:
-    """One line on stderr when ``--limit`` or ``--offset`` left posts out of output meant for a
-    script, with the total, so that a pipe is never cut silently (the terminal view says it
-    in its footer)."""
-    if not written or written >= total:
+def note_cut(
+    written: int, total: int | None, limit: int | None, offset: int, *, collapsed: bool = False,
+    posts: int | None = None,
+) -> None:  # fmt: skip
+    """One line on stderr when ``--limit`` or ``--offset`` left posts (stories, ``collapsed``)
+    out of output meant for a script, with the total, so that a pipe is never cut silently (the
+    terminal view says it in its footer). A collapsed total not counted (None) is told by the
+    posts it stands for."""
+    unit = "stories" if collapsed else "posts"
+    if not written or (total is not None and written >= total):
         return
     given = " ".join(
         f"{name} {value}" for name, value in (("--offset", offset), ("--limit", limit)) if value
     )
+    if total is not None:
+        of = f"{written:,} of {total:,} {unit}"
+    else:
+        of = f"{written:,} {'story' if written == 1 else 'stories'} of the {posts or 0:,} matching posts"
     sys.stdout.flush()  # the note comes after the output it is about, also through 2>&1
-    typer.echo(f"newsarc: wrote {written:,} of {total:,} posts ({given})", err=True)
+    typer.echo(f"newsarc: wrote {of} ({given})", err=True)
 
 
-def nothing_found(offset: int, total: int) -> str:
+def nothing_found(offset: int, total: int | None, posts: int | None = None) -> str:
     """What list and search say when a page is empty: no match at all, or a page past the end
     (so that it is not mistaken for no match)."""
+    total = total if total is not None else posts
     if total:
         return f"no posts after the first {offset:,} (of {total:,})"
     return "no posts match"

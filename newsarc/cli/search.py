@@ -113,5 +113,5 @@ def search(
             records = (hit.to_record(with_text=text, collapsed=collapsed) for hit in found.hits)
             written = write_records(records, fmt, sys.stdout, tty=options.is_tty())
     if not written:
-        raise NotFoundError(options.nothing_found(offset, found.total))
-    options.note_cut(written, found.total, limit, offset)
+        raise NotFoundError(options.nothing_found(offset, found.total, found.posts))
+    options.note_cut(written, found.total, limit, offset, collapsed=collapsed, posts=found.posts)
