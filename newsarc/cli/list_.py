@@ -124,6 +124,7 @@ def _collapsed(
 
     page = story_page(store, None, None, filters, sort=sort, limit=limit, offset=offset)
     posts = posts_by_ids(store, [r.id for r in page.rows], text=text)
+    assert page.total is not None  # only a ranked page leaves its stories uncounted
     return posts, {r.id: (r.posts, r.sources) for r in page.rows}, page.total, page.posts
 
 

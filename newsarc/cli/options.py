@@ -156,7 +156,8 @@ def note_cut(
     if total is not None:
         of = f"{written:,} of {total:,} {unit}"
     else:
-        of = f"{written:,} {'story' if written == 1 else 'stories'} of the {posts or 0:,} matching posts"
+        unit = "story" if written == 1 else unit
+        of = f"{written:,} {unit} of the {posts or 0:,} matching posts"
     sys.stdout.flush()  # the note comes after the output it is about, also through 2>&1
     typer.echo(f"newsarc: wrote {of} ({given})", err=True)
 
