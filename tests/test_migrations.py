@@ -217,7 +217,7 @@ def test_migrations_m007_converts_an_older_archive(tmp_path: Path, monkeypatch):
         for query in ("央企", "港股", "钛", "创新联合体", "涨", "title:港股"):
             got = search(store, query, limit=50)
             want = search(fresh, query, limit=50)
-            assert got.total is not None
+            assert got.total is not None and want.total is not None
             assert got.total == want.total > 0 or query == "title:港股"
             assert [(h.post.id, h.score) for h in got.hits] == [
                 (h.post.id, h.score) for h in want.hits
