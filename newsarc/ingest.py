@@ -275,7 +275,10 @@ def prepare(
         post.title, post.text, post.categories, post.tags, post.source,
         folded_text=" ".join(p for p in folded if p),
     )  # fmt: skip
-    prepared.story_sig = folded_signature(folded)
+    prepared.story_sig = sig = folded_signature(folded)
+    # made here, in parallel, rather than by the one process that writes (both are cached)
+    sig.band_keys()
+    sig.to_bytes()
     prepared.text = post.text
     return prepared
 
@@ -452,6 +455,8 @@ class Importer:
         self.result = ImportResult(drafts=drafts)
         #: the dictionary new posts are packed with (None until the archive has one)
         self.dict_ref: DictRef | None = None
+        #: the archive's story threshold, read once
+        self._threshold: float | None = None
 
     def run(self, paths: Iterable[Path]) -> ImportResult:
         """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
@@ -563,7 +568,9 @@ class Importer:
         if post_id is not None:
             store.detach_story(post_id)
         sig = p.story_sig if p.story_sig is not None else signature(p.text)
-        plan = store.plan_story(sig, p.text, p.row["date_utc"], post_id)
+        if self._threshold is None:
+            self._threshold = store.story_threshold()
+        plan = store.plan_story(sig, p.text, p.row["date_utc"], post_id, threshold=self._threshold)
         post_id = store.write_post({**p.row, "story": plan.story}, p.fts, post_id)
         store.record_story(post_id, plan)
         return post_id

@@ -212,10 +212,13 @@ class Signature:
 
     def to_bytes(self) -> bytes:
         """Storage form: a 9-byte header (version and counts), the sketch, the numbers, then
-        the parts."""
+        the parts. Computed once per signature (an import worker makes it, the writer keeps it)."""
+        cached = self.__dict__.get("_bytes")
+        if cached is not None:
+            return cached
         head = _HEAD.pack(VERSION, len(self.sketch), len(self.numbers), len(self.parts), self.size)
         keys = array("q", [key for key, _ in self.parts])
-        return b"".join(
+        self.__dict__["_bytes"] = data = b"".join(
             (
                 head,
                 array("i", self.sketch).tobytes(),
@@ -224,6 +227,7 @@ class Signature:
                 array("I", [n for _, n in self.parts]).tobytes(),
             )
         )
+        return data
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Signature:
