@@ -733,6 +733,10 @@ class Store:
 
     # -- stories (see ``stories``; the tables are described in ``migrations.m006_stories``) ----
 
+    def use_cache(self, megabytes: int) -> None:
+        """Give this connection a page cache of ``megabytes`` (SQLite's default is 2 MB)."""
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+
     def story_threshold(self) -> float:
         """The threshold the archive's stories were grouped with (``maintenance`` sets it)."""
         from .stories import DEFAULT_THRESHOLD
@@ -772,7 +776,8 @@ class Store:
                 self._learn_paragraphs(sig)
         if sig.empty:
             return StoryPlan(sig, None, None)
-        rows = story_candidates(self, sig.band_keys(), post_id)
+        keys = sig.band_keys()
+        rows = story_candidates(self, keys, post_id)
         match = stories.best_match(stories.plausible(rows, sig, threshold), sig, threshold)
         if match is None:
             return StoryPlan(sig, None, None)

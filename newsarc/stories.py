@@ -39,7 +39,9 @@ Boilerplate nobody listed
 A paragraph (at least ``MIN_PARAGRAPH`` folded characters) that turns up next to *different*
 content in ``BOILERPLATE_CONTEXTS`` posts is boilerplate from then on and left out of new
 signatures. "Different content" is measured without knowing the stories: each paragraph is
-recorded with the smallest shingle hash of the *rest* of its post (``Signature.contexts``).
+recorded with the smallest shingle hash of the *rest* of its post (``Signature.contexts``; a
+post of one paragraph has no rest, so it records nothing and the archive is not asked about
+it: most digests cost nothing here).
 Copies of one wire story have the same rest, so the same value (with probability = their
 similarity); a disclaimer under unrelated digests gets a new value each time. A story carried
 by twenty outlets therefore does not make its own paragraphs boilerplate, and the count does not
@@ -298,10 +300,9 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
     # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
     numbers = {zlib.crc32(m.replace(",", "").encode()) for c in content for m in _NUMBER.findall(c)}
     contexts = []
-    if len(content) == 1:
-        if len(content[0]) >= MIN_PARAGRAPH:
-            contexts.append((keys[0], 0))
-    else:
+    # a post of one paragraph has none: leaving its only paragraph out would leave nothing (so
+    # the archive is not even asked), and it shows nothing beside the paragraph
+    if len(content) > 1:
         mins = [min(h, default=0) for h in para_hashes]
         for p, para in enumerate(content):
             if len(para) >= MIN_PARAGRAPH:
