@@ -35,6 +35,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,13 +64,19 @@ TERMS = [
 TREND_TERM = "港股"
 
 
+#: every command runs from here: ``python -m newsarc.cli`` puts its working directory first on
+#: ``sys.path``, so run from a checkout it would import that checkout's newsarc whatever
+#: PYTHONPATH says (a baseline run from the repository measured the repository's code)
+NEUTRAL = Path(tempfile.gettempdir())
+
+
 def timed_peak(
     cmd: list[str], env: dict[str, str]
 ) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run a command; (seconds, its peak RSS in MB via GNU time, or -1 without it, result)."""
     timer = ["/usr/bin/time", "-f", "PEAKKB %M"] if Path("/usr/bin/time").exists() else []
     started = time.perf_counter()
-    proc = subprocess.run([*timer, *cmd], capture_output=True, env=env)
+    proc = subprocess.run([*timer, *cmd], capture_output=True, env=env, cwd=NEUTRAL)
     elapsed = time.perf_counter() - started
     lines = proc.stderr.decode(errors="replace").splitlines()
     peak = next((int(x.split()[1]) // 1024 for x in reversed(lines) if x.startswith("PEAKKB")), -1)
@@ -80,7 +87,9 @@ def median_time(cmd: list[str], runs: int, env: dict[str, str] | None = None) ->
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=NEUTRAL
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -257,7 +266,7 @@ def bench_size(
         generate(n, posts, seed=seed, corpus=corpus, text=text)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    env = {**os.environ, "NEWSARC_DB": str(db)}
+    env = {**os.environ, "NEWSARC_DB": str(db), "PYTHONPATH": str(REPO)}
     newsarc = [sys.executable, "-m", "newsarc.cli"]
     apparent, on_disk = folder_size(posts)
     row: dict = {
@@ -294,7 +303,11 @@ def bench_size(
         rg = median_time(["rg", "-l", "-F", term, str(posts)], runs) if shutil.which("rg") else None
         grep = median_time(["grep", "-rlF", term, str(posts)], max(1, runs // 2))
         hits = subprocess.run(
-            [*newsarc, "search", term, "--count"], capture_output=True, env=env, text=True
+            [*newsarc, "search", term, "--count"],
+            capture_output=True,
+            env=env,
+            text=True,
+            cwd=NEUTRAL,
         ).stdout.strip()
         inproc = in_process_search(db, term, runs * 3)
         searches.append(
@@ -450,7 +463,8 @@ def to_markdown(rows: list[dict]) -> str:
     for r in rows:
         lines += [
             "",
-            f"Collapse at {r['n']:,} posts (in-process `search(limit=20)`, mean of runs):",
+            f"Collapse at {r['n']:,} posts, text {r['text']} (in-process `search(limit=20)`, "
+            "mean of runs; a page of more than 10,000 matches counts its posts, not its stories):",
             "",
             "| term | plain ms | collapsed ms | added |",
             "|---|---|---|---|",
