@@ -1074,13 +1074,25 @@ def _ranked_story_page(
     Then the counts: the stories are counted when the walk has seen every match or there are at
     most ``STORY_COUNT_MAX`` matches (``total`` None otherwise: not counted); the posts always.
     Each shown story's matching posts and outlets come from its posts in the story index, kept
-    to those that match in the pass that counts the posts."""
+    to those that match.
+
+    How is chosen by the query: with no prefix term (``_has_prefix``), counting the matches and
+    asking whether a given post matches are index lookups, so the matches are counted first
+    (a query of few matches is then walked once, over every match) and the shown stories' posts
+    asked about. A prefix term (a one-character query: ``"的" *``) is expanded over every token
+    it starts for each such question, so its matches are walked title first unconditionally and
+    counted in one pass that also finds which shown posts match."""
     conn = store.conn
     need = offset + limit if limit is not None else float("inf")
     inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
+    cheap = not _has_prefix(include)
+    posts: int | None = None
     walks = [(inner, params)]
     if title_terms and limit is not None:
-        walks.insert(0, _with_a_title_term(inner, params, title_terms))
+        if cheap:
+            posts = int(conn.execute(f"SELECT count(*) FROM ({inner})", params).fetchone()[0])
+        if posts is None or posts >= FAST_RANK_MIN:
+            walks.insert(0, _with_a_title_term(inner, params, title_terms))
     first: dict[int, tuple[int, float | None]] = {}
     walked: set[int] = set()
     seen_all = False
@@ -1109,19 +1121,23 @@ def _ranked_story_page(
     if seen_all:  # every match walked: nothing left to count
         total, posts, matched = len(first), len(walked), walked
     else:
-        # which of the shown stories' posts match is found in one pass over the matches that
-        # counts them; their stories too when there are few
         total = None
         matched = {post_id for post_id, _ in first.values()}
         others = ",".join(str(int(m)) for m in members if m not in matched) or "NULL"
-        sql, args = _matches_sql(
-            include, exclude, filters,
-            f"count(*), group_concat(CASE WHEN +posts_fts.rowid IN ({others}) "
-            "THEN posts_fts.rowid END)",
-        )  # fmt: skip
-        n_posts, found = conn.execute(sql, args).fetchone()
-        posts = int(n_posts)
-        matched.update(int(m) for m in (found or "").split(",") if m)
+        if cheap and posts is not None:  # ask about the shown stories' other posts
+            if others != "NULL":
+                sql, args = _matches_sql(include, exclude, filters, "posts_fts.rowid")
+                found_ids = conn.execute(f"{sql} AND posts_fts.rowid IN ({others})", args)
+                matched.update(r[0] for r in found_ids)
+        else:  # one pass over the matches counts them and finds which of those match
+            sql, args = _matches_sql(
+                include, exclude, filters,
+                f"count(*), group_concat(CASE WHEN +posts_fts.rowid IN ({others}) "
+                "THEN posts_fts.rowid END)",
+            )  # fmt: skip
+            n_posts, found = conn.execute(sql, args).fetchone()
+            posts = int(n_posts)
+            matched.update(int(m) for m in (found or "").split(",") if m)
         if posts <= STORY_COUNT_MAX:  # a lookup per match, in the copies index
             sql, args = _matches_sql(
                 include, exclude, filters, "count(DISTINCT {story})", stories=True
@@ -1140,6 +1156,18 @@ def _ranked_story_page(
         total,
         posts,
     )
+
+
+def _has_prefix(expression: str) -> bool:
+    """Whether an FTS5 expression has a prefix query (a ``*`` outside its quoted strings, where
+    a quote is written doubled, so counting quotes tells inside from outside)."""
+    quoted = False
+    for char in expression:
+        if char == '"':
+            quoted = not quoted
+        elif char == "*" and not quoted:
+            return True
+    return False
 
 
 def _stories_of(store: Store, ids: Sequence[int]) -> dict[int, int]:

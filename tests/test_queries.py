@@ -347,3 +347,19 @@ def test_queries_title_matches_rank_first(ranked_store: Store):
     assert in_title == sorted(in_title, reverse=True) and any(in_title)
     dense = next(p.id for p in posts if p.external_id == "dense")
     assert min(page.matches, key=lambda m: m.score or 0.0).id == dense
+
+
+@pytest.mark.parametrize(
+    "expression, prefix",
+    [
+        ('{title text} : ("的" *)', True),
+        ('"人民币"', False),
+        ('"a*b" AND "c"', False),  # a star inside a phrase is a character
+        ('"say ""hi""" OR ("x" *)', True),
+        ('"say ""*"""', False),
+    ],
+)
+def test_has_prefix_tells_prefix_queries_from_stars_in_phrases(expression, prefix):
+    from newsarc.queries import _has_prefix
+
+    assert _has_prefix(expression) is prefix
