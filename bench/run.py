@@ -191,6 +191,25 @@ def in_process_search(db: Path, term: str, runs: int) -> float:
     return statistics.median(times)
 
 
+def collapse_timings(store, runs: int) -> list[tuple[str, float, float]]:
+    """(term, plain s, collapsed s) of a 20-post search page in-process, mean of ``runs``
+    (each run times the plain page, then the collapsed one)."""
+    from newsarc.search import search
+
+    collapse = []
+    for _, term in TERMS:
+        plain = collapsed = 0.0
+        for _ in range(runs):
+            started = time.perf_counter()
+            search(store, term, limit=20)
+            plain += time.perf_counter() - started
+            started = time.perf_counter()
+            search(store, term, limit=20, collapse=True)
+            collapsed += time.perf_counter() - started
+        collapse.append((term, plain / runs, collapsed / runs))
+    return collapse
+
+
 def story_report(db: Path, posts: Path, runs: int) -> dict:
     """Stories at this size: the grouping against the generator's labels (pairwise precision
     and recall), bytes of story data per post, ``similar`` and collapse timings in-process."""
@@ -198,7 +217,6 @@ def story_report(db: Path, posts: Path, runs: int) -> dict:
 
     from newsarc import stories
     from newsarc.queries import similar_posts
-    from newsarc.search import search
     from newsarc.store import Store
 
     store = Store.open(db, create=False, readonly=True)
@@ -228,17 +246,7 @@ def story_report(db: Path, posts: Path, runs: int) -> dict:
         started = time.perf_counter()
         similar_posts(store, post_id)
         times.append(time.perf_counter() - started)
-    collapse = []
-    for _, term in TERMS:
-        plain = collapsed = 0.0
-        for _ in range(runs):
-            started = time.perf_counter()
-            search(store, term, limit=20)
-            plain += time.perf_counter() - started
-            started = time.perf_counter()
-            search(store, term, limit=20, collapse=True)
-            collapsed += time.perf_counter() - started
-        collapse.append((term, plain / runs, collapsed / runs))
+    collapse = collapse_timings(store, runs)
     report = {
         "stories": len(set(found.values())),
         "true_stories": len(set(labels.values())),
@@ -513,7 +521,23 @@ def main() -> None:
     parser.add_argument(
         "--corpus", type=Path, help="real posts to grow from (generate.py's default)"
     )
+    parser.add_argument(
+        "--collapse", type=Path, metavar="ARCHIVE",
+        help="only time collapsed against plain search pages on an existing archive",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.collapse is not None:
+        from newsarc.store import Store
+
+        store = Store.open(args.collapse, create=False, readonly=True)
+        collapse_timings(store, 1)  # warm the caches, as a full run's searches have
+        print("| term | plain ms | collapsed ms | added |\n|---|---|---|---|")
+        for term, plain, collapsed in collapse_timings(store, args.runs):
+            print(
+                f"| {term} | {plain * 1000:.1f} | {collapsed * 1000:.1f} | "
+                f"{(collapsed / plain - 1) * 100:+.0f} % |"
+            )
+        return
     rows = []
     for n in args.sizes:
         for text in args.text.split(","):
