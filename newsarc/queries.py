@@ -1100,7 +1100,9 @@ def _ranked_story_page(
         last = n == len(walks) - 1
         first, walked = {}, set()
         cursor = conn.execute(f"SELECT id, score FROM ({sql}) ORDER BY {order}", args)
-        size = min(_CHUNK, 2 * int(min(need, _CHUNK)))  # a first page needs few rows
+        # a first page needs few rows, unless every match is to be walked
+        walk_all = last and posts is not None and posts <= WALK_ALL
+        size = _CHUNK if walk_all else min(_CHUNK, 2 * int(min(need, _CHUNK)))
         while rows := cursor.fetchmany(size):
             size = _CHUNK
             stories = _stories_of(store, [r[0] for r in rows])
@@ -1183,19 +1185,32 @@ def _stories_of(store: Store, ids: Sequence[int]) -> dict[int, int]:
 
 
 def _story_members(store: Store, stories: set[int]) -> dict[int, tuple[int, str | None]]:
-    """Every post of ``stories`` (ids of their first posts): post id → (story, source)."""
+    """Every post of ``stories`` (ids of their first posts): post id → (story, source). The
+    copies come from the story index, the outlets from the catalog (both narrow indexes)."""
     ids = sorted(stories)
     members: dict[int, tuple[int, str | None]] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        for post_id, story, source in store.conn.execute(
-            f"SELECT id, {STORY_SQL}, source FROM posts p WHERE story IN ({marks}) "
-            f"OR id IN ({marks})",
-            [*chunk, *chunk],
-        ):
-            if story in stories:
-                members[post_id] = (story, source)
+        posts = [
+            *chunk,
+            *(
+                r[0]
+                for r in store.conn.execute(
+                    f"SELECT id FROM posts INDEXED BY idx_posts_story WHERE story IN ({marks})",
+                    chunk,
+                )
+            ),
+        ]
+        for at in range(0, len(posts), _CHUNK):
+            part = posts[at : at + _CHUNK]
+            for post_id, story, source in store.conn.execute(
+                f"SELECT id, {STORY_SQL}, source FROM posts p INDEXED BY {CATALOG_INDEX} "
+                f"WHERE id IN ({', '.join('?' * len(part))})",
+                part,
+            ):
+                if story in stories:
+                    members[post_id] = (story, source)
     return members
 
 
