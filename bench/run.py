@@ -472,7 +472,7 @@ def to_markdown(rows: list[dict]) -> str:
         lines += [
             "",
             f"Collapse at {r['n']:,} posts, text {r['text']} (in-process `search(limit=20)`, "
-            "mean of runs; a page of more than 10,000 matches counts its posts, not its stories):",
+            "mean of runs; a page of more than 1,000 matches counts its posts, not its stories):",
             "",
             "| term | plain ms | collapsed ms | added |",
             "|---|---|---|---|",

@@ -1051,9 +1051,10 @@ def story_page(
 
 
 #: a collapsed page counts its stories when the matches are at most this many; above it the
-#: count would cost more than the page (a lookup per match), so only posts are counted and
-#: ``search --count --collapse`` counts the stories on request
-STORY_COUNT_MAX = 10_000
+#: count would cost a third to a half of the page again (a lookup per match: measured at 1,590
+#: matches, 100,000 posts), so only posts are counted and ``search --count --collapse`` counts
+#: the stories on request
+STORY_COUNT_MAX = 1_000
 #: a collapsed page walks on over all the ranked matches when they are at most this many: it
 #: then knows every story without counting them apart
 WALK_ALL = 1_000
@@ -1098,23 +1099,16 @@ def _ranked_story_page(
     seen_all = False
     for n, (sql, args) in enumerate(walks):
         last = n == len(walks) - 1
-        first, walked = {}, set()
-        cursor = conn.execute(f"SELECT id, score FROM ({sql}) ORDER BY {order}", args)
-        # a first page needs few rows, unless every match is to be walked
-        walk_all = last and posts is not None and posts <= WALK_ALL
-        size = _CHUNK if walk_all else min(_CHUNK, 2 * int(min(need, _CHUNK)))
-        while rows := cursor.fetchmany(size):
-            size = _CHUNK
-            stories = _stories_of(store, [r[0] for r in rows])
-            for post_id, score in rows:
-                first.setdefault(stories[post_id], (post_id, score))
-            walked.update(r[0] for r in rows)
-            # over every match, a few more rows make the passes below needless
-            if len(first) >= need and not (last and len(walked) < WALK_ALL):
+        every = last and (limit is None or (posts is not None and posts <= WALK_ALL))
+        # a page's first rows under a LIMIT (SQLite keeps only the best), all rows if short
+        bounds: list[int | None] = [None] if every else [4 * int(need) + 20, None]
+        for bound in bounds:
+            first, walked, complete = _walk_stories(
+                store, sql, args, order, float("inf") if every else need, bound
+            )
+            if len(first) >= need or complete:
                 break
-        else:
-            seen_all = last
-        cursor.close()
+        seen_all = last and complete
         if len(first) >= need:
             break
     page = list(first.items())[offset : None if limit is None else offset + limit]
@@ -1158,6 +1152,32 @@ def _ranked_story_page(
         total,
         posts,
     )
+
+
+def _walk_stories(
+    store: Store, sql: str, args: list[Any], order: str, need: float, bound: int | None
+) -> tuple[dict[int, tuple[int, float | None]], set[int], bool]:
+    """Walk the ranked matches of ``sql`` (at most ``bound``; every one when ``need`` is
+    infinite) until ``need`` stories have appeared: each story's first post and score, the posts
+    walked, and whether every match was seen."""
+    first: dict[int, tuple[int, float | None]] = {}
+    walked: set[int] = set()
+    limit = "" if bound is None else f" LIMIT {int(bound)}"
+    cursor = store.conn.execute(f"SELECT id, score FROM ({sql}) ORDER BY {order}{limit}", args)
+    complete = False
+    while True:
+        rows = cursor.fetchmany(_CHUNK)
+        if not rows:
+            complete = bound is None or len(walked) < bound
+            break
+        stories = _stories_of(store, [r[0] for r in rows])
+        for post_id, score in rows:
+            first.setdefault(stories[post_id], (post_id, score))
+        walked.update(r[0] for r in rows)
+        if len(first) >= need:
+            break
+    cursor.close()
+    return first, walked, complete
 
 
 def _has_prefix(expression: str) -> bool:
