@@ -1100,12 +1100,15 @@ def _ranked_story_page(
     for n, (sql, args) in enumerate(walks):
         last = n == len(walks) - 1
         every = last and (limit is None or (posts is not None and posts <= WALK_ALL))
-        # a page's first rows under a LIMIT (SQLite keeps only the best), all rows if short
-        bounds: list[int | None] = [None] if every else [4 * int(need) + 20, None]
+        # a page's first rows under a LIMIT (SQLite keeps only the best), all rows if short;
+        # not knowing how many match, the last walk reads on to WALK_ALL rows: when that is
+        # all of them, nothing is left to count
+        read_on = last and posts is None
+        first_bound = WALK_ALL if read_on else 4 * int(need) + 20
+        bounds: list[int | None] = [None] if every else [first_bound, None]
         for bound in bounds:
-            first, walked, complete = _walk_stories(
-                store, sql, args, order, float("inf") if every else need, bound
-            )
+            wanted = float("inf") if every or (read_on and bound is not None) else need
+            first, walked, complete = _walk_stories(store, sql, args, order, wanted, bound)
             if len(first) >= need or complete:
                 break
         seen_all = last and complete
