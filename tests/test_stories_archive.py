@@ -283,10 +283,13 @@ def test_stories_trend_counts_each_story_once_per_period(labelled, query, by):
 
 @pytest.mark.parametrize("query", ["人民币", "美元 OR 人民币", "的 -资金", "title:美元"])
 @pytest.mark.parametrize(
-    "walk_all, count_max", [(1_000, 10_000), (0, 10_000), (0, 0)], ids=["walk", "count", "none"]
+    "walk_all, count_max, fast",
+    [(1_000, 10_000, 10_000), (0, 10_000, 10_000), (0, 0, 10_000), (0, 0, 1)],
+    ids=["walk", "count", "none", "title-first"],
 )
+@pytest.mark.parametrize("filtered", [False, True], ids=["all", "until"])
 def test_stories_ranked_collapse_is_the_ranking_with_each_story_once(
-    labelled, query, walk_all, count_max, monkeypatch
+    labelled, query, walk_all, count_max, fast, filtered, monkeypatch
 ):
     """A collapsed page by relevance is read off the ranked matches (title matches walked
     first): it must be the uncollapsed ranking (``match_page``) with each story kept at its
@@ -298,12 +301,20 @@ def test_stories_ranked_collapse_is_the_ranking_with_each_story_once(
 
     monkeypatch.setattr(queries, "WALK_ALL", walk_all)
     monkeypatch.setattr(queries, "STORY_COUNT_MAX", count_max)
+    monkeypatch.setattr(queries, "FAST_RANK_MIN", fast)
     db, _, _ = labelled
     with Store.open(db, readonly=True) as store:
         compiled = compile_query(query)
-        args = (store, compiled.include, compiled.exclude)
+        args: tuple = (store, compiled.include, compiled.exclude)
+        if filtered:  # posts up to the median local date of the matches
+            every = queries.match_page(*args, limit=None).matches
+            dates = sorted(p.date or "" for p in queries.posts_by_ids(store, [m.id for m in every]))
+            middle = dates[len(dates) // 2][:19].replace("T", " ")  # a local date-time
+            args = (*args, queries.Filters(until=middle))
         titles = title_expressions(compiled.terms)
         ranked = queries.match_page(*args, limit=None, title_terms=titles).matches
+        if filtered:
+            assert len(ranked) < len(every)  # the filter leaves some matches out
         posts = {p.id: p for p in queries.posts_by_ids(store, [m.id for m in ranked])}
         first: dict[int, tuple[int, float | None]] = {}
         members: dict[int, list[int]] = defaultdict(list)
