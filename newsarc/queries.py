@@ -1077,12 +1077,13 @@ def _ranked_story_page(
     Each shown story's matching posts and outlets come from its posts in the story index, kept
     to those that match.
 
-    How is chosen by the query: with no prefix term (``_has_prefix``), counting the matches and
-    asking whether a given post matches are index lookups, so the matches are counted first
-    (a query of few matches is then walked once, over every match) and the shown stories' posts
-    asked about. A prefix term (a one-character query: ``"的" *``) is expanded over every token
-    it starts for each such question, so its matches are walked title first unconditionally and
-    counted in one pass that also finds which shown posts match."""
+    The query decides the order of the work. Without a prefix term (``_has_prefix``), counting
+    the matches and asking whether one post matches are cheap index lookups: the matches are
+    counted first (few of them are then walked once, all together) and the shown stories' other
+    posts are asked about by id. A prefix term (a one-character query, ``"的" *``) is expanded
+    over every token it starts each time it is asked anything, so such a query is walked title
+    first without counting, and then counted in one pass that also finds which of the shown
+    stories' posts match."""
     conn = store.conn
     need = offset + limit if limit is not None else float("inf")
     inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
