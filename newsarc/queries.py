@@ -1309,13 +1309,25 @@ MAX_CANDIDATES = 500
 def story_candidates(
     store: Store, keys: Sequence[int], exclude: int | None = None
 ) -> list[tuple[int, bytes]]:
-    """(post id, stored signature) of up to ``MAX_CANDIDATES`` posts sharing a band key."""
+    """(post id, stored signature) of up to ``MAX_CANDIDATES`` posts sharing a band key. Most
+    posts share none: the band index alone answers them, the signatures are read only when
+    there are candidates."""
     if not keys:
         return []
-    return store.conn.execute(
-        "SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM story_band "
-        f"WHERE key IN ({', '.join('?' * len(keys))}) LIMIT {MAX_CANDIDATES}) AND post != ?",
-        [*keys, -1 if exclude is None else exclude],
+    conn = store.conn
+    posts = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT post FROM story_band WHERE key IN ({', '.join('?' * len(keys))}) "
+            f"LIMIT {MAX_CANDIDATES + 1}",
+            keys,
+        )
+        if r[0] != exclude
+    ][:MAX_CANDIDATES]
+    if not posts:
+        return []
+    return conn.execute(
+        f"SELECT post, sig FROM story_sig WHERE post IN ({', '.join('?' * len(posts))})", posts
     ).fetchall()
 
 
