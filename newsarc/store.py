@@ -293,6 +293,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def use_cache(self, megabytes: int) -> None:
+        """Give this connection a page cache of ``megabytes`` (SQLite's default is 2 MB)."""
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: everything in it is committed together or not at all."""
@@ -732,10 +736,6 @@ class Store:
         )
 
     # -- stories (see ``stories``; the tables are described in ``migrations.m006_stories``) ----
-
-    def use_cache(self, megabytes: int) -> None:
-        """Give this connection a page cache of ``megabytes`` (SQLite's default is 2 MB)."""
-        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
 
     def story_threshold(self) -> float:
         """The threshold the archive's stories were grouped with (``maintenance`` sets it)."""
