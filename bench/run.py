@@ -18,7 +18,13 @@ is measured against ``python3 -c 'import sqlite3'`` in the same run.
 Stories are measured at every size: the grouping found against the generator's true stories
 (``OUTDIR/.stories.tsv``), their bytes per post, ``similar`` in-process, and what collapsing
 adds to a search. ``--baseline DIR`` imports the same posts with the newsarc of another checkout
-(one without stories) in the same run, for the import slowdown.
+(one without stories) in the same run, for the import slowdown. Every command runs from a
+neutral folder with PYTHONPATH set, so that each checkout measures its own code.
+
+    python bench/run.py --collapse bench/out/archive-words-1000000.db --runs 7
+
+times only the collapsed against the plain search page, in-process, on an archive a full run
+kept (``--keep``): the same loop as a full run, for a change to collapsing alone.
 
 Needs ripgrep (`rg`) and GNU grep on PATH for the peer columns. Work files go to bench/out/.
 """
