@@ -543,6 +543,7 @@ def main() -> None:
                 f"| {term} | {plain * 1000:.1f} | {collapsed * 1000:.1f} | "
                 f"{(collapsed / plain - 1) * 100:+.0f} % |"
             )
+        store.close()
         return
     rows = []
     for n in args.sizes:

@@ -1123,16 +1123,17 @@ def _ranked_story_page(
     else:
         total = None
         matched = {post_id for post_id, _ in first.values()}
-        others = ",".join(str(int(m)) for m in members if m not in matched) or "NULL"
+        others = [m for m in members if m not in matched]
+        ids = ",".join(str(int(m)) for m in others) or "NULL"
         if cheap and posts is not None:  # ask about the shown stories' other posts
-            if others != "NULL":
+            if others:
                 sql, args = _matches_sql(include, exclude, filters, "posts_fts.rowid")
-                found_ids = conn.execute(f"{sql} AND posts_fts.rowid IN ({others})", args)
+                found_ids = conn.execute(f"{sql} AND posts_fts.rowid IN ({ids})", args)
                 matched.update(r[0] for r in found_ids)
         else:  # one pass over the matches counts them and finds which of those match
             sql, args = _matches_sql(
                 include, exclude, filters,
-                f"count(*), group_concat(CASE WHEN +posts_fts.rowid IN ({others}) "
+                f"count(*), group_concat(CASE WHEN +posts_fts.rowid IN ({ids}) "
                 "THEN posts_fts.rowid END)",
             )  # fmt: skip
             n_posts, found = conn.execute(sql, args).fetchone()

@@ -776,8 +776,7 @@ class Store:
                 self._learn_paragraphs(sig)
         if sig.empty:
             return StoryPlan(sig, None, None)
-        keys = sig.band_keys()
-        rows = story_candidates(self, keys, post_id)
+        rows = story_candidates(self, sig.band_keys(), post_id)
         match = stories.best_match(stories.plausible(rows, sig, threshold), sig, threshold)
         if match is None:
             return StoryPlan(sig, None, None)
