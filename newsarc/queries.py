@@ -1332,6 +1332,17 @@ def story_candidates(
     ).fetchall()
 
 
+def band_keys(store: Store) -> Iterator[int]:
+    """Every stored band key (an import's ``stories.KeyFilter`` starts from them)."""
+    return (r[0] for r in store.conn.execute("SELECT key FROM story_band"))
+
+
+def last_signed_post(store: Store) -> int:
+    """The highest id of a post with a story signature (0: none): an import keeping band keys
+    in memory sees by it whether another process has added posts since."""
+    return store.conn.execute("SELECT coalesce(max(post), 0) FROM story_sig").fetchone()[0]
+
+
 def similar_posts(store: Store, post_id: int, *, nearest: int = 10) -> list[SimilarPost]:
     """The other posts of ``post_id``'s story, most similar first, then up to ``nearest`` posts
     of other stories scoring at least half the threshold (rewrites of one event, updates with

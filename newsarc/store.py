@@ -30,7 +30,7 @@ from .models import body_skeleton, count_of
 if TYPE_CHECKING:
     from .models import ParsedPost
     from .packing import Content, Packer, Unpacker
-    from .stories import Signature
+    from .stories import KeyFilter, Signature
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -756,13 +756,14 @@ class Store:
 
     def plan_story(
         self, sig: Signature, text: str, date_utc: int | None, post_id: int | None = None,
-        *, threshold: float | None = None, learn: bool = True,
+        *, threshold: float | None = None, learn: bool = True, known: KeyFilter | None = None,
     ) -> StoryPlan:  # fmt: skip
         """Where a post goes (inside the write transaction, before its row is written): the
         story of its best-scoring candidate at or above the threshold, else its own. ``sig``
         comes from the import worker; when some of its paragraphs are known boilerplate it is
         made again from ``text`` without them. ``post_id`` is None for a post not stored yet
-        (it will get the highest id). ``learn`` records its paragraphs' contexts."""
+        (it will get the highest id). ``learn`` records its paragraphs' contexts. ``known``:
+        every band key stored (or more), so that a post with none of them is not looked up."""
         from . import stories
         from .queries import learnt_paragraphs, story_candidates
 
@@ -776,7 +777,10 @@ class Store:
                 self._learn_paragraphs(sig)
         if sig.empty:
             return StoryPlan(sig, None, None)
-        rows = story_candidates(self, sig.band_keys(), post_id)
+        keys = sig.band_keys()
+        if known is not None and not known.may_have(keys):
+            return StoryPlan(sig, None, None)
+        rows = story_candidates(self, keys, post_id)
         match = stories.best_match(stories.plausible(rows, sig, threshold), sig, threshold)
         if match is None:
             return StoryPlan(sig, None, None)

@@ -195,6 +195,50 @@ def test_stories_signature_bytes_round_trip():
         assert stories.similarity(back, sig).score == (0 if sig.empty else 1)
 
 
+def test_stories_signature_pickles_to_its_storage_form():
+    """Import workers send signatures to the writer pickled: what arrives is the same
+    signature, with its band keys, contexts and bytes, whatever the process computes."""
+    import pickle
+
+    posts, _ = load_labelled()
+    for _, text in posts[:60]:
+        sig = stories.signature(text + "\n\n" + DIGEST_A)
+        data = pickle.dumps(sig)
+        assert len(data) < len(sig.to_bytes()) + 40 * (stories.BANDS + len(sig.contexts) + 4)
+        back = pickle.loads(data)
+        assert back == sig and back.to_bytes() == sig.to_bytes()
+        assert back.band_keys() == sig.band_keys() and back.contexts == sig.contexts
+        assert back.contexts  # two paragraphs at least: the test covers contexts
+    assert pickle.loads(pickle.dumps(stories.EMPTY)).empty
+
+
+@given(
+    st.lists(st.integers(-(2**31), 2**31 - 1), max_size=200),
+    st.lists(st.integers(-(2**31), 2**31 - 1), max_size=8),
+    st.integers(3, 20),
+)
+def test_stories_key_filter_never_forgets_a_key(added, asked, bits):
+    known = stories.KeyFilter(bits)
+    known.add(added)
+    for key in added:
+        assert known.may_have([key])
+    if added:
+        assert known.may_have(asked + added[-1:])
+    else:
+        assert not known.may_have(asked)
+
+
+def test_stories_key_filter_says_no_to_most_other_keys():
+    import random
+
+    rng = random.Random(1)
+    known = stories.KeyFilter(20)
+    known.add(rng.randrange(-(2**31), 2**31) for _ in range(10_000))
+    others = [[rng.randrange(-(2**31), 2**31) for _ in range(8)] for _ in range(1_000)]
+    # 10,000 keys in 2**20 bits: about 1 % set, so 8 other keys hit one 7 % of the time
+    assert sum(known.may_have(keys) for keys in others) < 150
+
+
 def test_stories_signature_of_old_version_is_refused():
     data = bytearray(stories.signature(DIGEST_A).to_bytes())
     data[0] = stories.VERSION + 1

@@ -131,6 +131,57 @@ def test_stories_changed_post_is_placed_again(archive: Store, labelled):
     assert queries.story_members(archive, rep) and len(queries.story_members(archive, rep)) == 1
 
 
+def test_stories_keys_kept_in_memory_change_no_grouping(
+    labelled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An import into a small archive keeps the band keys in memory to skip lookups
+    (``KNOWN_KEYS_MAX``). In small chunks, so that later chunks are placed against earlier
+    ones, the stories are those of the same import making every lookup."""
+    from newsarc import ingest
+
+    _, posts, names = labelled
+    monkeypatch.setattr(ingest, "CHUNK", 40)
+    found = []
+    for known_max in (-1, 10_000):
+        monkeypatch.setattr(ingest, "KNOWN_KEYS_MAX", known_max)
+        with Store.open(tmp_path / f"{known_max}.db") as store:
+            importer = Importer(store, workers=0)
+            importer.run([posts])
+            assert (importer._known is not None) == (known_max >= 0)
+            found.append(grouping(store, names))
+            earliest_rule(store)
+    assert found[0] == found[1]
+
+
+def test_stories_keys_in_memory_are_dropped_when_another_process_adds_posts(tmp_path: Path):
+    """A copy of a post that another import added meanwhile is still found: the import that
+    keeps keys in memory sees the other's posts and asks the index from then on."""
+    listed, labels = load_labelled()
+    first, copy = next(
+        (a, b)
+        for (a, text_a), (b, text_b) in zip(listed, listed[1:], strict=False)
+        if labels[a] == labels[b]
+        and stories.same_story(stories.signature(text_a), stories.signature(text_b))
+    )
+    unrelated = next(name for name, _ in listed if labels[name] != labels[first])
+    for folder, name in (("a", unrelated), ("b", first), ("c", copy)):
+        (tmp_path / folder).mkdir()
+        # names of their own: a copy's name carries its original's id (one post, else)
+        shutil.copy2(HERE / name, tmp_path / folder / f"post-{folder}.md")
+    with Store.open(tmp_path / "x.db") as store, Store.open(tmp_path / "x.db") as other:
+        importer = Importer(store, workers=0)
+        importer.run([tmp_path / "a"])
+        assert importer._known is not None
+        Importer(other, workers=0).run([tmp_path / "b"])  # another process, meanwhile
+        importer.run([tmp_path / "c"])
+        b = queries.resolve(store, str(tmp_path / "b" / "post-b.md"))
+        c = queries.resolve(store, str(tmp_path / "c" / "post-c.md"))
+        assert b is not None and c is not None and b != c
+        story = {p.id: p.to_record()["story"] for p in queries.posts_by_ids(store, [b, c])}
+        assert story[b] == story[c]
+        assert importer._known is None
+
+
 def test_stories_post_without_text_is_its_own_story(tmp_path: Path):
     folder = tmp_path / "posts"
     folder.mkdir()
