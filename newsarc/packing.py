@@ -49,10 +49,25 @@ class DamagedValue(Exception):
     """A packed value that cannot be unpacked; ``str()`` says why, in a few words."""
 
 
-def _zstd() -> Any:
-    import zstandard  # a compiled module; loaded only by commands that read or write posts
+_ZSTD: Any = None
 
-    return zstandard
+
+def _zstd() -> Any:
+    """The ``zstandard`` module: a compiled module, loaded only by commands that read or
+    write posts (and kept, as this runs for every post unpacked)."""
+    global _ZSTD
+    if _ZSTD is None:
+        import zstandard
+
+        _ZSTD = zstandard
+    return _ZSTD
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DamagedValue(f"not UTF-8 ({exc.reason})") from None
 
 
 def content_bytes(raw: str, text: str, body: str) -> bytes:
@@ -104,12 +119,31 @@ class Unpacker:
 
     def unpack(self, value: bytes) -> Content:
         """The columns a frame holds; ``DamagedValue`` when it cannot be read exactly."""
-        zstd = _zstd()
+        data, start, n_raw, n_text = self._content(value)
+        raw = _decode(data[start : start + n_raw])
+        text = _decode(data[start + n_raw : start + n_raw + n_text])
+        return Content(raw, text, _decode(data[start + n_raw + n_text :]))
+
+    def unpack_text(self, value: bytes) -> str:
+        """The plain text a frame holds, alone (what search results, exports and the story
+        signatures read: the raw file and body are not decoded)."""
+        data, start, n_raw, n_text = self._content(value)
+        try:
+            return data[start + n_raw : start + n_raw + n_text].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DamagedValue(f"not UTF-8 ({exc.reason})") from None
+
+    def _content(self, value: bytes) -> tuple[bytes, int, int, int]:
+        """A frame's content, where its texts start, and the lengths of ``raw`` and ``text``."""
+        zstd = _ZSTD or _zstd()
         try:
             params = zstd.get_frame_parameters(value)
             if not 0 <= params.content_size <= MAX_CONTENT:
                 raise DamagedValue(f"its header claims {params.content_size} bytes")
-            data = self._decompressor(params.dict_id).decompress(value)
+            decompressor = self._decompressors.get(params.dict_id)
+            if decompressor is None:
+                decompressor = self._decompressor(params.dict_id)
+            data = decompressor.decompress(value)
         except zstd.ZstdError as exc:
             raise DamagedValue(f"not a readable zstd frame: {exc}") from None
         if len(data) < _HEADER.size:
@@ -120,13 +154,7 @@ class Unpacker:
         start = _HEADER.size
         if start + n_raw + n_text > len(data):
             raise DamagedValue("the packed lengths exceed the value")
-        try:
-            raw = data[start : start + n_raw].decode("utf-8")
-            text = data[start + n_raw : start + n_raw + n_text].decode("utf-8")
-            body = data[start + n_raw + n_text :].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DamagedValue(f"not UTF-8 ({exc.reason})") from None
-        return Content(raw, text, body)
+        return data, start, n_raw, n_text
 
     def _decompressor(self, dict_id: int) -> Any:
         found = self._decompressors.get(dict_id)

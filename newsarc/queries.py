@@ -224,10 +224,13 @@ def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[
 
 def _row_to_post(store: Store, row: Sequence[Any]) -> Post:
     # the record columns (``_RECORD_COLUMNS``, 11), then text, body, meta, raw, packed
-    if row[15] is not None:  # packed: raw, text and body are in one frame
+    if row[15] is not None and (row[12] is not None or row[14] is not None):
+        # packed: raw, text and body are in one frame (asked for with ``full``)
         content = store.unpack(row[0], row[15])
         row = [*row[:11], content.text, content.body if row[12] is not None else None,
                row[13], content.raw if row[14] is not None else None]  # fmt: skip
+    elif row[15] is not None:  # the text alone: the rest is not decoded
+        row = [*row[:11], store.text_of(row[0], None, row[15]), *row[12:15]]
     return Post(
         id=row[0],
         external_id=row[1],

@@ -432,27 +432,39 @@ class Store:
     def unpack(self, post_id: int, packed: bytes) -> Content:
         """The raw, text and body a post's packed value holds; ``DamagedPostError`` (naming
         the post) when it cannot be read back exactly."""
-        from .packing import DamagedValue, Unpacker
+        from .packing import DamagedValue
 
-        if self._unpacker is None:
-            from .queries import dictionary
-
-            self._unpacker = Unpacker(lambda dict_id: dictionary(self, dict_id))
         try:
-            return self._unpacker.unpack(packed)
+            return self._get_unpacker().unpack(packed)
         except DamagedValue as exc:
-            row = self.conn.execute(
-                "SELECT external_id FROM posts WHERE id = ?", (post_id,)
-            ).fetchone()
-            name = f"post {post_id}" + (f" ({row[0]})" if row else "")
-            raise DamagedPostError(
-                f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
-                "again into a new archive, or restore the archive from a backup"
-            ) from None
+            raise self._damaged(post_id, exc) from None
 
     def text_of(self, post_id: int, text: str | None, packed: bytes | None) -> str:
         """A post's plain text from its ``text`` and ``packed`` columns (one of them holds it)."""
-        return (text or "") if packed is None else self.unpack(post_id, packed).text
+        if packed is None:
+            return text or ""
+        from .packing import DamagedValue
+
+        try:
+            return self._get_unpacker().unpack_text(packed)
+        except DamagedValue as exc:
+            raise self._damaged(post_id, exc) from None
+
+    def _get_unpacker(self) -> Unpacker:
+        if self._unpacker is None:
+            from .packing import Unpacker
+            from .queries import dictionary
+
+            self._unpacker = Unpacker(lambda dict_id: dictionary(self, dict_id))
+        return self._unpacker
+
+    def _damaged(self, post_id: int, exc: Exception) -> DamagedPostError:
+        row = self.conn.execute("SELECT external_id FROM posts WHERE id = ?", (post_id,)).fetchone()
+        name = f"post {post_id}" + (f" ({row[0]})" if row else "")
+        return DamagedPostError(
+            f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
+            "again into a new archive, or restore the archive from a backup"
+        )
 
     def packer(self) -> Packer | None:
         """A packer with the archive's newest dictionary; None while it has none."""

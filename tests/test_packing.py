@@ -101,6 +101,7 @@ def test_packing_round_trips_every_column_exactly():
         value = packer.pack(*content)
         assert isinstance(value, bytes)
         assert unpacker.unpack(value) == content
+        assert unpacker.unpack_text(value) == content.text  # the text alone, as most readers
 
 
 def test_packing_frame_names_its_dictionary_so_a_retrain_keeps_old_values_readable():
@@ -149,6 +150,8 @@ def test_packing_damaged_value_is_refused_never_read_wrong(damage):
     value = Packer(1, data).pack("原文" * 50, "正文" * 50, "[]")
     with pytest.raises(DamagedValue):
         Unpacker({1: data}.get).unpack(damage(value))
+    with pytest.raises(DamagedValue):
+        Unpacker({1: data}.get).unpack_text(damage(value))
 
 
 def test_packing_missing_dictionary_is_a_damaged_value():
