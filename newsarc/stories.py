@@ -220,8 +220,8 @@ class Signature:
         if cached is not None:
             return cached
         keys: list[int] = []
-        for band in range(BANDS):
-            rows = self.bins[band * ROWS : (band + 1) * ROWS]
+        bands = zip(*(self.bins[r::ROWS] for r in range(ROWS)), strict=True)
+        for band, rows in enumerate(bands):
             if any(rows):
                 keys.append((hash((band, *rows)) & 0xFFFFFFFF) - 0x80000000)
         self.__dict__["_band_keys"] = keys  # frozen, but a cache is no change of value
@@ -318,7 +318,7 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
             content, keys = [c for c, _ in kept], [k for _, k in kept]
     chars = [_NOT_TEXT.sub("", c) for c in content]
     para_hashes = [_hashes(c) for c in chars]
-    every: set[int] = set().union(*para_hashes)
+    every = para_hashes[0] if len(para_hashes) == 1 else set().union(*para_hashes)
     if not every:
         return EMPTY
     ordered = sorted(every)
@@ -332,7 +332,7 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
         if ordered[i] < hi:
             bins[b] = ordered[i]
     # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
-    numbers = {zlib.crc32(m.replace(",", "").encode()) for c in content for m in _NUMBER.findall(c)}
+    numbers = {zlib.crc32(m.replace(",", "").encode()) for m in _NUMBER.findall("\n".join(content))}
     contexts = []
     # a post of one paragraph has none: leaving its only paragraph out would leave nothing (so
     # the archive is not even asked), and it shows nothing beside the paragraph
