@@ -43,8 +43,10 @@ CHUNK = 2048
 #: ... and at most this many bytes of files to read in a chunk
 CHUNK_BYTES = 16 << 20
 #: an import keeps the band keys in memory when the archive has at most this many signed
-#: posts (loading 20,000 posts' keys takes about 0.1 s; each lookup saved about 20 µs)
+#: posts, and at most ``KNOWN_KEYS_RATIO`` times as many as its first chunk brings (loading
+#: 20,000 posts' keys takes about 0.2 s; each lookup it saves, about 20 µs)
 KNOWN_KEYS_MAX = 20_000
+KNOWN_KEYS_RATIO = 4
 #: messages kept per kind (skipped, failed, warnings); beyond this they are only counted
 MAX_LISTED = 10_000
 
@@ -570,7 +572,7 @@ class Importer:
         prepared = list(results)
         if prepared:
             with self.store.transaction():
-                self._check_known()
+                self._check_known(len(prepared))
                 for p in prepared:
                     self._write(p)
         return files
@@ -595,13 +597,14 @@ class Importer:
             self._known_last = max(self._known_last, post_id)
         return post_id
 
-    def _check_known(self) -> None:
-        """At the start of each chunk's transaction: an import into an archive of at most
-        ``KNOWN_KEYS_MAX`` posts keeps its band keys in memory (``stories.KeyFilter``), so that
-        most new posts need no index lookup for their candidates. Loading them costs more than
-        it saves in a bigger archive. The keys are dropped for good as soon as another process
-        has added posts (the highest signed post is not this import's): its keys are not in
-        memory, and a post's candidates must never be missed."""
+    def _check_known(self, files: int) -> None:
+        """At the start of each chunk's transaction (of ``files`` files to write): an import
+        into an archive of at most ``KNOWN_KEYS_MAX`` posts, and not many more than its first
+        chunk brings, keeps the band keys in memory (``stories.KeyFilter``), so that most new
+        posts need no index lookup for their candidates. Loading them costs more than it saves
+        in a bigger archive, or for a few posts. The keys are dropped for good as soon as
+        another process has added posts (the highest signed post is not this import's): its
+        keys are not in memory, and a post's candidates must never be missed."""
         from .queries import band_keys, last_signed_post
 
         last = last_signed_post(self.store)
@@ -610,7 +613,7 @@ class Importer:
                 self._known = None
         elif not self._known_tried:
             self._known_tried = True
-            if last <= KNOWN_KEYS_MAX:
+            if last <= min(KNOWN_KEYS_MAX, KNOWN_KEYS_RATIO * files):
                 self._known = KeyFilter()
                 self._known.add(band_keys(self.store))
                 self._known_last = last

@@ -153,6 +153,19 @@ def test_stories_keys_kept_in_memory_change_no_grouping(
     assert found[0] == found[1]
 
 
+def test_stories_keys_are_not_loaded_for_a_few_posts_into_a_bigger_archive(
+    archive: Store, tmp_path: Path
+):
+    """Loading every stored key costs more than the lookups of a handful of new posts save."""
+    (tmp_path / "new").mkdir()
+    shutil.copy2(
+        Path(__file__).parent / "data" / "2022-04-10-markdown-features.md", tmp_path / "new"
+    )
+    importer = Importer(archive, workers=0)
+    assert importer.run([tmp_path / "new"]).imported == 1
+    assert importer._known is None
+
+
 def test_stories_keys_in_memory_are_dropped_when_another_process_adds_posts(tmp_path: Path):
     """A copy of a post that another import added meanwhile is still found: the import that
     keeps keys in memory sees the other's posts and asks the index from then on."""
