@@ -605,7 +605,7 @@ class Importer:
         in a bigger archive, or for a few posts. The keys are dropped for good as soon as
         another process has added posts (the highest signed post is not this import's): its
         keys are not in memory, and a post's candidates must never be missed."""
-        from .queries import band_keys, last_signed_post
+        from .queries import last_signed_post, stored_band_keys
 
         last = last_signed_post(self.store)
         if self._known is not None:
@@ -615,7 +615,7 @@ class Importer:
             self._known_tried = True
             if last <= min(KNOWN_KEYS_MAX, KNOWN_KEYS_RATIO * files):
                 self._known = KeyFilter()
-                self._known.add(band_keys(self.store))
+                self._known.add(stored_band_keys(self.store))
                 self._known_last = last
 
     def _unchanged(self, path: str, state: FileState | None) -> None:

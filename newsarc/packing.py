@@ -128,22 +128,16 @@ class Unpacker:
         """The plain text a frame holds, alone (what search results, exports and the story
         signatures read: the raw file and body are not decoded)."""
         data, start, n_raw, n_text = self._content(value)
-        try:
-            return data[start + n_raw : start + n_raw + n_text].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DamagedValue(f"not UTF-8 ({exc.reason})") from None
+        return _decode(data[start + n_raw : start + n_raw + n_text])
 
     def _content(self, value: bytes) -> tuple[bytes, int, int, int]:
         """A frame's content, where its texts start, and the lengths of ``raw`` and ``text``."""
-        zstd = _ZSTD or _zstd()
+        zstd = _zstd()
         try:
             params = zstd.get_frame_parameters(value)
             if not 0 <= params.content_size <= MAX_CONTENT:
                 raise DamagedValue(f"its header claims {params.content_size} bytes")
-            decompressor = self._decompressors.get(params.dict_id)
-            if decompressor is None:
-                decompressor = self._decompressor(params.dict_id)
-            data = decompressor.decompress(value)
+            data = self._decompressor(params.dict_id).decompress(value)
         except zstd.ZstdError as exc:
             raise DamagedValue(f"not a readable zstd frame: {exc}") from None
         if len(data) < _HEADER.size:

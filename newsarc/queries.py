@@ -1335,7 +1335,7 @@ def story_candidates(
     ).fetchall()
 
 
-def band_keys(store: Store) -> Iterator[int]:
+def stored_band_keys(store: Store) -> Iterator[int]:
     """Every stored band key (an import's ``stories.KeyFilter`` starts from them)."""
     return (r[0] for r in store.conn.execute("SELECT key FROM story_band"))
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from . import migrations
 from .dates import format_date
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .models import ParsedPost
     from .packing import Content, Packer, Unpacker
     from .stories import KeyFilter, Signature
+
+_T = TypeVar("_T")
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -432,23 +434,33 @@ class Store:
     def unpack(self, post_id: int, packed: bytes) -> Content:
         """The raw, text and body a post's packed value holds; ``DamagedPostError`` (naming
         the post) when it cannot be read back exactly."""
-        from .packing import DamagedValue
-
-        try:
-            return self._get_unpacker().unpack(packed)
-        except DamagedValue as exc:
-            raise self._damaged(post_id, exc) from None
+        return self._unpacked(post_id, packed, lambda unpacker: unpacker.unpack)
 
     def text_of(self, post_id: int, text: str | None, packed: bytes | None) -> str:
-        """A post's plain text from its ``text`` and ``packed`` columns (one of them holds it)."""
+        """A post's plain text from its ``text`` and ``packed`` columns (one of them holds it);
+        of a packed value only the text is decoded."""
         if packed is None:
             return text or ""
+        return self._unpacked(post_id, packed, lambda unpacker: unpacker.unpack_text)
+
+    def _unpacked(
+        self, post_id: int, packed: bytes, part: Callable[[Unpacker], Callable[[bytes], _T]]
+    ) -> _T:
+        """``part`` of this archive's unpacker applied to a post's packed value; a damaged
+        value is a ``DamagedPostError`` naming the post."""
         from .packing import DamagedValue
 
         try:
-            return self._get_unpacker().unpack_text(packed)
+            return part(self._get_unpacker())(packed)
         except DamagedValue as exc:
-            raise self._damaged(post_id, exc) from None
+            row = self.conn.execute(
+                "SELECT external_id FROM posts WHERE id = ?", (post_id,)
+            ).fetchone()
+            name = f"post {post_id}" + (f" ({row[0]})" if row else "")
+            raise DamagedPostError(
+                f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
+                "again into a new archive, or restore the archive from a backup"
+            ) from None
 
     def _get_unpacker(self) -> Unpacker:
         if self._unpacker is None:
@@ -457,14 +469,6 @@ class Store:
 
             self._unpacker = Unpacker(lambda dict_id: dictionary(self, dict_id))
         return self._unpacker
-
-    def _damaged(self, post_id: int, exc: Exception) -> DamagedPostError:
-        row = self.conn.execute("SELECT external_id FROM posts WHERE id = ?", (post_id,)).fetchone()
-        name = f"post {post_id}" + (f" ({row[0]})" if row else "")
-        return DamagedPostError(
-            f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
-            "again into a new archive, or restore the archive from a backup"
-        )
 
     def packer(self) -> Packer | None:
         """A packer with the archive's newest dictionary; None while it has none."""
