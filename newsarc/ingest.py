@@ -32,7 +32,7 @@ from .parse import parse_post
 from .queries import FileState, file_state, find_post_by_external_id, recorded_paths
 from .read import one_line, read_file
 from .store import Store, db_text, post_row
-from .stories import KeyFilter, Signature, fold_paragraphs, folded_signature, signature
+from .stories import KeyFilter, Signature, fold_paragraphs, folded_signatures, signature
 
 if TYPE_CHECKING:
     from .packing import Packer
@@ -64,6 +64,8 @@ class Prepared:
     fts: tuple[str, ...] = ()
     #: the story signature of the text (``stories.folded_signature``), made by the worker
     story_sig: Signature | None = None
+    #: the text's folded paragraphs, until the signature is made from them
+    folded: list[str] | None = None
     #: the post's plain text (``row`` may hold it packed)
     text: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -241,10 +243,11 @@ def _packer(ref: DictRef | None) -> Packer | None:
 
 def prepare(
     path: str, size: int, mtime_ns: int, known_hash: str | None, tz: dt.tzinfo,
-    dict_ref: DictRef | None = None,
+    dict_ref: DictRef | None = None, sign: bool = True,
 ) -> Prepared:  # fmt: skip
     """Read, hash, decode and parse one file, and pack its post with the archive's dictionary
-    ``dict_ref`` if it has one (runs in a worker process)."""
+    ``dict_ref`` if it has one (runs in a worker process). ``sign``: make its story signature
+    now; else ``_sign`` makes it later, with the rest of a batch."""
     try:
         data, decoded = read_file(Path(path))
     except PostError as exc:
@@ -280,12 +283,22 @@ def prepare(
         post.title, post.text, post.categories, post.tags, post.source,
         folded_text=" ".join(p for p in folded if p),
     )  # fmt: skip
-    prepared.story_sig = sig = folded_signature(folded)
-    # made here, in parallel, rather than by the one process that writes (both are cached)
-    sig.band_keys()
-    sig.to_bytes()
     prepared.text = post.text
+    prepared.folded = folded
+    if sign:
+        _sign([prepared])
     return prepared
+
+
+def _sign(prepared: list[Prepared]) -> None:
+    """Give parsed posts their story signatures, from their folded paragraphs, with band keys
+    and storage bytes made here, in parallel, rather than by the one process that writes
+    (both are cached on the signature)."""
+    posts = [(p, p.folded) for p in prepared if p.folded is not None]
+    for (p, _), sig in zip(posts, folded_signatures([f for _, f in posts]), strict=True):
+        sig.band_keys()
+        sig.to_bytes()
+        p.story_sig, p.folded = sig, None
 
 
 def _not_imported(path: str, size: int, mtime_ns: int, digest: str, exc: PostError) -> Prepared:
@@ -299,8 +312,9 @@ def _not_imported(path: str, size: int, mtime_ns: int, digest: str, exc: PostErr
 Task = tuple[str, int, int, str | None, dt.tzinfo, DictRef | None]
 
 
-def _prepare_task(task: Task) -> Prepared:
-    return prepare(*task)
+def _prepare_task(task: Task, sign: bool = True) -> Prepared:
+    path, size, mtime_ns, known_hash, tz, dict_ref = task
+    return prepare(path, size, mtime_ns, known_hash, tz, dict_ref, sign=sign)
 
 
 def _init_worker(parent: int) -> None:
@@ -417,8 +431,12 @@ class _Workers:
         return _not_imported(path, size, mtime_ns, "", PostError(message, reason))
 
 
-def _prepare_batch(tasks: list[tuple[Any, ...]]) -> list[Prepared]:
-    return [_prepare_task(task) for task in tasks]
+def _prepare_batch(tasks: list[Task]) -> list[Prepared]:
+    """Prepare a worker's batch of files; their posts are signed together
+    (``stories.folded_signatures``: numpy over the whole batch)."""
+    done = [_prepare_task(task, sign=False) for task in tasks]
+    _sign(done)
+    return done
 
 
 def _batches(tasks: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:

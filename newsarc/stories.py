@@ -84,7 +84,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -308,15 +308,11 @@ def signature(text: str, skip: Iterable[int] = ()) -> Signature:
 def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Signature:
     """The signature of a post from its folded paragraphs (``fold.fold`` of each), leaving out
     paragraphs whose ``paragraph_key`` is in ``skip`` (boilerplate the archive has learnt) unless
-    that would leave nothing. Ingest folds each paragraph once for both the index and this."""
-    content = [c for c in map(_cut_boilerplate, paragraphs) if c]
-    keys = [paragraph_key(c) for c in content]
-    skip = set(skip)
-    if skip and any(k in skip for k in keys):
-        kept = [(c, k) for c, k in zip(content, keys, strict=True) if k not in skip]
-        if kept:
-            content, keys = [c for c, _ in kept], [k for _, k in kept]
-    chars = [_NOT_TEXT.sub("", c) for c in content]
+    that would leave nothing. Ingest folds each paragraph once for both the index and this.
+
+    This is the reference: ``folded_signatures`` makes the same signatures for many posts at
+    once (tested against this on every text of the labelled set and on random texts)."""
+    content, keys, chars = _content(paragraphs, skip)
     para_hashes = [_hashes(c) for c in chars]
     every = para_hashes[0] if len(para_hashes) == 1 else set().union(*para_hashes)
     if not every:
@@ -331,26 +327,187 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
             break
         if ordered[i] < hi:
             bins[b] = ordered[i]
+    mins = [min(h, default=0) for h in para_hashes] if len(content) > 1 else []
+    return _assemble(content, keys, ordered[:SKETCH], n, [len(h) for h in para_hashes], mins, bins)
+
+
+def _content(
+    paragraphs: Iterable[str], skip: Iterable[int] = ()
+) -> tuple[list[str], list[int], list[str]]:
+    """A post's content paragraphs (boilerplate cut), their ``paragraph_key``s, and their
+    letters and digits (what is shingled)."""
+    content = [c for c in map(_cut_boilerplate, paragraphs) if c]
+    keys = [paragraph_key(c) for c in content]
+    skip = set(skip)
+    if skip and any(k in skip for k in keys):
+        kept = [(c, k) for c, k in zip(content, keys, strict=True) if k not in skip]
+        if kept:
+            content, keys = [c for c, _ in kept], [k for _, k in kept]
+    return content, keys, [_NOT_TEXT.sub("", c) for c in content]
+
+
+def _assemble(
+    content: list[str], keys: list[int], smallest: list[int], size: int, counts: list[int],
+    mins: list[int], bins: list[int],
+) -> Signature:  # fmt: skip
+    """A signature from what both ways of hashing compute: the ``SKETCH`` smallest distinct
+    shingle hashes, their number, each paragraph's distinct count and (posts of several
+    paragraphs) smallest hash, and the bin minima."""
     # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
     numbers = {zlib.crc32(m.replace(",", "").encode()) for m in _NUMBER.findall("\n".join(content))}
     contexts = []
     # a post of one paragraph has none: leaving its only paragraph out would leave nothing (so
     # the archive is not even asked), and it shows nothing beside the paragraph
     if len(content) > 1:
-        mins = [min(h, default=0) for h in para_hashes]
         for p, para in enumerate(content):
             if len(para) >= MIN_PARAGRAPH:
                 rest = min((m for j, m in enumerate(mins) if j != p and m), default=0)
                 contexts.append((keys[p], rest))
     return Signature(
         # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
-        sketch=tuple(map((32).__rrshift__, ordered[:SKETCH])),
-        size=n,
+        sketch=tuple(map((32).__rrshift__, smallest)),
+        size=size,
         numbers=tuple(sorted(numbers)[:MAX_NUMBERS]),
-        parts=tuple((k, len(h)) for k, h in zip(keys, para_hashes, strict=True) if h)[:0xFFFF],
+        parts=tuple((k, n) for k, n in zip(keys, counts, strict=True) if n)[:0xFFFF],
         bins=tuple(bins),
         contexts=tuple(contexts),
     )
+
+
+#: below this many posts ``folded_signatures`` signs one by one (numpy's per-call cost)
+BATCH_MIN = 4
+
+
+def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
+    """``folded_signature`` of many posts (each given as its folded paragraphs) at once.
+
+    An import worker signs its batch of posts here: the shingle hashes, their sorting and the
+    bins are computed by numpy over the whole batch (CPython's tuple hash, reproduced exactly
+    in 64-bit arithmetic), which takes a typical digest's signature from about 65 to about
+    20 µs (bench/RESULTS.md). Without numpy, or on a Python whose hash differs, this is
+    ``folded_signature`` of each post."""
+    np = _numpy()
+    if np is None or len(posts) < BATCH_MIN:
+        return [folded_signature(p) for p in posts]
+    parsed = [_content(p) for p in posts]
+    chars = [c for _, _, post_chars in parsed for c in post_chars]
+    n_paras = np.array([len(post_chars) for _, _, post_chars in parsed], dtype=np.int64)
+    lengths = np.fromiter(map(len, chars), dtype=np.int64, count=len(chars))
+    text = "".join(chars)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # the hash of every run of SHINGLE characters; runs that cross a paragraph end are dropped
+    para_of_char = np.repeat(np.arange(len(chars)), lengths)
+    if len(codes) >= SHINGLE:
+        xx1, xx2, xx5 = _XX
+        acc = np.full(len(codes) - SHINGLE + 1, xx5, dtype=np.uint64)
+        for k in range(SHINGLE):
+            acc += codes[k : len(codes) - SHINGLE + 1 + k] * xx2
+            acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+            acc *= xx1
+        acc += np.uint64(SHINGLE ^ _XX5 ^ 3527539)
+        acc[acc == np.uint64(0xFFFFFFFFFFFFFFFF)] = np.uint64(1546275796)
+        whole = para_of_char[: len(acc)] == para_of_char[SHINGLE - 1 :]
+        hashes = acc.view(np.int64)[whole]
+    else:
+        hashes = np.zeros(0, dtype=np.int64)
+    # a paragraph shorter than a shingle is one shingle, hashed here as _hashes hashes it
+    counts = np.maximum(lengths - (SHINGLE - 1), 0)
+    short = np.flatnonzero((lengths > 0) & (lengths < SHINGLE)).tolist()
+    if short:
+        where = np.concatenate(([0], np.cumsum(counts)))[short]
+        extra = [hash(tuple(map(ord, chars[i]))) for i in short]
+        hashes = np.insert(hashes, where, np.array(extra, dtype=np.int64))
+        counts[short] = 1
+    if not len(hashes):
+        return [EMPTY] * len(posts)  # nothing to shingle in any post
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    # each paragraph's hashes sorted, then each post's (a post of one paragraph: the same)
+    bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    for a, b in bounds:
+        if b - a > 1:
+            hashes[a:b].sort()
+    # each post's entries: from its first paragraph's to its last's
+    para_first = np.concatenate(([0], np.cumsum(n_paras)))
+    entry_ends = np.concatenate(([0], ends))
+    post_start, post_end = entry_ends[para_first[:-1]], entry_ends[para_first[1:]]
+    para_post = np.repeat(np.arange(len(posts)), n_paras)
+    entry_para = np.repeat(np.arange(len(chars)), counts)
+    # distinct hashes of each paragraph, and its smallest
+    new = np.ones(len(hashes), dtype=bool)
+    new[1:] = (hashes[1:] != hashes[:-1]) | (entry_para[1:] != entry_para[:-1])
+    para_counts = np.bincount(entry_para[new], minlength=len(chars)).tolist()
+    para_mins = np.where(counts > 0, hashes[np.minimum(starts, len(hashes) - 1)], 0).tolist()
+    merged = hashes.copy()
+    for post, (a, b) in enumerate(zip(post_start.tolist(), post_end.tolist(), strict=True)):
+        if n_paras[post] > 1 and b - a > 1:
+            merged[a:b].sort()
+    entry_post = para_post[entry_para]
+    new = np.ones(len(merged), dtype=bool)
+    new[1:] = (merged[1:] != merged[:-1]) | (entry_post[1:] != entry_post[:-1])
+    distinct, distinct_post = merged[new], entry_post[new]
+    sizes = np.bincount(distinct_post, minlength=len(posts))
+    first = np.concatenate(([0], np.cumsum(sizes)[:-1])).tolist()
+    # the smallest hash of each post's bins: the first of each (post, bin) run
+    binned = (distinct >> _BIN_BITS) + _BINS // 2
+    run = distinct_post * _BINS + binned
+    heads = np.ones(len(run), dtype=bool)
+    heads[1:] = run[1:] != run[:-1]
+    bins = np.zeros((len(posts), _BINS), dtype=np.int64)
+    bins[distinct_post[heads], binned[heads]] = distinct[heads]
+    values, bin_rows, sizes_ = distinct.tolist(), bins.tolist(), sizes.tolist()
+    out = []
+    p0 = 0
+    for post, (content, keys, _) in enumerate(parsed):
+        p1 = p0 + len(content)
+        size = sizes_[post]
+        if not size:
+            out.append(EMPTY)
+        else:
+            at = first[post]
+            out.append(
+                _assemble(
+                    content,
+                    keys,
+                    values[at : at + min(size, SKETCH)],
+                    size,
+                    para_counts[p0:p1],
+                    para_mins[p0:p1] if len(content) > 1 else [],
+                    bin_rows[post],
+                )  # fmt: skip
+            )
+        p0 = p1
+    return out
+
+
+# CPython's tuple hash (Objects/tupleobject.c, 64-bit): xxHash's primes
+_XX1, _XX2, _XX5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
+_np_module: Any = False
+#: the same primes as numpy scalars (set with ``_np_module``)
+_XX: tuple[Any, ...] = ()
+
+
+def _numpy() -> Any:
+    """numpy, if it is installed and this Python hashes tuples as ``folded_signatures``
+    computes (64-bit CPython 3.8 and after); else None."""
+    global _np_module, _XX
+    if _np_module is False:
+        _np_module = None
+        try:
+            import numpy
+        except ImportError:
+            return None
+        probe = (0x4E2D, 0x56FD, 0x4EBA)
+        acc = _XX5
+        for lane in probe:
+            acc = (acc + lane * _XX2) & 0xFFFFFFFFFFFFFFFF
+            acc = ((acc << 31) | (acc >> 33)) & 0xFFFFFFFFFFFFFFFF
+            acc = (acc * _XX1) & 0xFFFFFFFFFFFFFFFF
+        acc = (acc + (len(probe) ^ _XX5 ^ 3527539)) & 0xFFFFFFFFFFFFFFFF
+        if acc - (1 << 64) * (acc >> 63) == hash(probe):
+            _XX = tuple(numpy.uint64(x) for x in (_XX1, _XX2, _XX5))
+            _np_module = numpy
+    return _np_module
 
 
 class KeyFilter:

@@ -304,3 +304,56 @@ def test_stories_pair_quality_counts_pairs():
 def test_stories_fold_paragraphs_joined_is_fold(paragraphs):
     text = "\n\n".join(paragraphs)
     assert " ".join(p for p in stories.fold_paragraphs(text) if p) == fold(text)
+
+
+def _same_signatures(batch: list[stories.Signature], one_by_one: list[stories.Signature]) -> None:
+    assert len(batch) == len(one_by_one)
+    for got, want in zip(batch, one_by_one, strict=True):
+        assert got == want  # sketch, size, numbers, parts
+        assert (got.bins, got.contexts) == (want.bins, want.contexts)
+        assert got.band_keys() == want.band_keys() and got.to_bytes() == want.to_bytes()
+
+
+def test_stories_batch_signatures_equal_one_by_one_on_the_labelled_set():
+    """An import worker signs its batch with numpy: the signatures are exactly those of the
+    pure-Python reference, for every post of the labelled set (digests, long articles,
+    disclaimers, traditional and full-width copies), in batches of several sizes."""
+    assert stories._numpy() is not None  # numpy is a dependency: the batch path is tested
+    posts, _ = load_labelled()
+    folded = [stories.fold_paragraphs(text) for _, text in posts]
+    folded += [[], [""], ["。"], ["a"], ["ab", "", "c"], [DISCLAIMER], [DIGEST_A, DISCLAIMER]]
+    want = [stories.folded_signature(p) for p in folded]
+    for size in (stories.BATCH_MIN, 17, 64, len(folded)):
+        got = [
+            s
+            for i in range(0, len(folded), size)
+            for s in stories.folded_signatures(folded[i : i + size])
+        ]
+        _same_signatures(got, want)
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.text(alphabet=st.sampled_from("ab國人民1２.,:（）风险提示\u3000 😀𠀀"), max_size=40),
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_stories_batch_signatures_equal_one_by_one(posts):
+    """Any paragraphs: empty ones, shorter than a shingle, punctuation only, characters
+    outside the Basic Multilingual Plane, repeated shingles."""
+    folded = [[fold(p) for p in paragraphs] for paragraphs in posts]
+    _same_signatures(
+        stories.folded_signatures(folded), [stories.folded_signature(p) for p in folded]
+    )
+
+
+def test_stories_batch_signatures_without_numpy_are_the_reference(monkeypatch):
+    monkeypatch.setattr(stories, "_np_module", None)
+    folded = [stories.fold_paragraphs(t) for t in (DIGEST_A, DIGEST_B, SHORT_A, SHORT_B, "")]
+    _same_signatures(
+        stories.folded_signatures(folded), [stories.folded_signature(p) for p in folded]
+    )
