@@ -1275,6 +1275,16 @@ def story_of(store: Store, post_id: int) -> int | None:
     return int(row[0]) if row else None
 
 
+def story_copies(store: Store, story: int) -> list[int]:
+    """The ids of the posts of ``story`` other than its first (those whose ``story`` is set)."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM posts INDEXED BY idx_posts_story WHERE story = ?", (story,)
+        )
+    ]
+
+
 def story_members(store: Store, post_id: int, *, text: bool = False) -> list[Post]:
     """Every post of ``post_id``'s story, itself included, oldest first (the first is the
     story's id): what the web view shows as a post's copies. Empty for an unknown id."""
