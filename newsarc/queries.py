@@ -1328,20 +1328,10 @@ def story_candidates(
     there are candidates."""
     if not keys:
         return []
-    conn = store.conn
-    posts = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT post FROM story_band WHERE key IN ({', '.join('?' * len(keys))}) "
-            f"LIMIT {MAX_CANDIDATES + 1}",
-            keys,
-        )
-        if r[0] != exclude
-    ][:MAX_CANDIDATES]
-    if not posts:
-        return []
-    return conn.execute(
-        f"SELECT post, sig FROM story_sig WHERE post IN ({', '.join('?' * len(posts))})", posts
+    return store.conn.execute(
+        "SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM story_band "
+        f"WHERE key IN ({', '.join('?' * len(keys))}) AND post != ? LIMIT {MAX_CANDIDATES})",
+        [*keys, -1 if exclude is None else exclude],
     ).fetchall()
 
 

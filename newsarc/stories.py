@@ -555,7 +555,7 @@ class Similarity:
 def jaccard(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity: of the ``SKETCH`` smallest hashes of the union, the share
     present in both sketches (exact when both texts have at most ``SKETCH`` shingles)."""
-    if a.empty or b.empty:
+    if not a.sketch or not b.sketch:  # (an empty signature, quicker than ``empty``)
         return 0.0
     both = set(a.sketch).intersection(b.sketch)
     if not both:
@@ -614,13 +614,23 @@ class Match:
 def plausible(
     stored: Iterable[tuple[int, bytes]], sig: Signature, threshold: float
 ) -> Iterator[tuple[int, Signature]]:
-    """The stored candidates (post, ``to_bytes``) that can score ``threshold`` against ``sig``:
-    the score is at most the Jaccard similarity, which is at most the ratio of the two shingle
-    counts, so a much shorter or longer text is left out before its signature is read."""
+    """The stored candidates (post, ``to_bytes``) that can score ``threshold`` against ``sig``,
+    decoded. A much shorter or longer text is left out (the true Jaccard similarity is at most
+    the ratio of the two shingle counts, whatever the sketches estimate), and so is one whose
+    sketch shares too little: the score is at most the estimated Jaccard similarity
+    (``text_similarity`` is never above it), which is at most the share of shared hashes among
+    the sketches' union. Both from the header and sketch alone."""
+    mine = set(sig.sketch)
     for post, data in stored:
-        size = Signature.size_of(data)
-        if min(size, sig.size) >= threshold * max(size, sig.size):
-            yield post, Signature.from_bytes(data)
+        _, n_sketch, _, _, size = _HEAD.unpack_from(data)
+        if min(size, sig.size) < threshold * max(size, sig.size):
+            continue
+        theirs = set(struct.unpack_from(f"<{n_sketch}i", data, _HEAD.size))
+        shared = len(mine.intersection(theirs))
+        # of the union's SKETCH smallest hashes (``jaccard``), at most ``shared`` are in both
+        if shared / min(SKETCH, len(mine) + len(theirs) - shared) < threshold:
+            continue
+        yield post, Signature.from_bytes(data)
 
 
 def best_match(
@@ -629,7 +639,10 @@ def best_match(
     """The most similar candidate at or above ``threshold`` (ties: the earliest post)."""
     best: Match | None = None
     for post, other in candidates:
-        sim = similarity(sig, other)
+        text = text_similarity(sig, other)
+        if text < threshold:  # the score is at most the text similarity: most candidates
+            continue
+        sim = Similarity(text=text, numbers=number_agreement(sig, other))
         if sim.score < threshold:
             continue
         if best is None or (sim.score, -post) > (best.similarity.score, -best.post):

@@ -357,3 +357,29 @@ def test_stories_batch_signatures_without_numpy_are_the_reference(monkeypatch):
     _same_signatures(
         stories.folded_signatures(folded), [stories.folded_signature(p) for p in folded]
     )
+
+
+def test_stories_plausible_never_drops_a_candidate_that_scores():
+    """``plausible`` skips candidates from their header and sketch alone: it never skips one
+    whose score reaches the threshold (every pair of the labelled set, several thresholds)."""
+    posts, _ = load_labelled()
+    sigs = [stories.signature(text) for _, text in posts]
+    stored = [(i, s.to_bytes()) for i, s in enumerate(sigs) if not s.empty]
+    decoded = {i: stories.Signature.from_bytes(data) for i, data in stored}
+    skipped = 0
+    for threshold in (0.05, 0.2, stories.DEFAULT_THRESHOLD, 0.7, 1.0):
+        for sig in sigs:
+            if sig.empty:
+                continue
+            kept = {i for i, _ in stories.plausible(stored, sig, threshold)}
+            scoring = {
+                i
+                for i, other in decoded.items()
+                if stories.similarity(sig, other).score >= threshold
+                # (the true Jaccard similarity is at most the ratio of the shingle counts: a
+                # pair beyond it is left out whatever its sketches estimate)
+                and min(sig.size, other.size) >= threshold * max(sig.size, other.size)
+            }
+            assert scoring <= kept, threshold
+            skipped += len(stored) - len(kept)
+    assert skipped > 0  # and it does skip
