@@ -71,6 +71,9 @@ Hashing
 Shingles are hashed with CPython's hash of a tuple of code points: computed in C, with no
 per-shingle encoding or Python-level arithmetic (the whole signature of a typical digest costs
 less than datasketch's ``MinHash.update_batch`` of its shingles alone; see bench/STORIES.md).
+An import worker signs its whole batch of posts at once with numpy (``folded_signatures``):
+the same tuple hash computed in 64-bit vectors over every shingle of the batch, then sorted per
+paragraph and per post; it makes exactly the signatures of ``folded_signature`` (tested).
 Hashes of ints and tuples are not randomised per process
 (only ``str``/``bytes`` hashes are), but they may change between Python versions and differ
 on 32-bit builds: ``HASH_CHECK`` fingerprints them, and the store rebuilds stories when the
