@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import re
 import signal
@@ -559,7 +560,10 @@ class Importer:
                     break
         if not n:
             return None
-        results = pool.map(tasks) if pool is not None and tasks else map(_prepare_task, tasks)
+        if pool is not None and tasks:
+            results = pool.map(tasks)
+        else:  # in this process, in the workers' batches (signed together)
+            results = itertools.chain.from_iterable(map(_prepare_batch, _batches(tasks)))
         return results, n
 
     def _task(self, path: Path) -> Task | None:
@@ -589,7 +593,7 @@ class Importer:
         """Write a chunk's parsed files in one transaction; returns how many files it had."""
         prepared = list(results)
         if prepared:
-            with self.store.transaction():
+            with self.store.transaction(), self.store.buffer_stories():
                 self._check_known(len(prepared))
                 for p in prepared:
                     self._write(p)

@@ -153,6 +153,34 @@ def test_stories_keys_kept_in_memory_change_no_grouping(
     assert found[0] == found[1]
 
 
+def test_stories_placed_in_memory_within_a_chunk_change_no_grouping(
+    labelled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A chunk's signatures and band keys are written at its end, and its posts are placed
+    against its earlier posts in memory: in one chunk (every candidate of the same import in
+    memory) the stories are those of an import one post a chunk (every candidate from the
+    archive), and the archive holds the same signatures and keys."""
+    from newsarc import ingest
+
+    _, posts, names = labelled
+    found, stored = [], []
+    for chunk in (1, 10_000):
+        monkeypatch.setattr(ingest, "CHUNK", chunk)
+        with Store.open(tmp_path / f"{chunk}.db") as store:
+            Importer(store, workers=0).run([posts])
+            found.append(grouping(store, names))
+            earliest_rule(store)
+            stored.append(
+                [
+                    store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                    for table in ("story_sig", "story_band")
+                ]
+            )
+    assert found[0] == found[1]
+    assert stored[0] == stored[1] and stored[0][1]
+    assert len(set(found[1].values())) < len(found[1])  # copies were found within the chunk
+
+
 def test_stories_keys_are_not_loaded_for_a_few_posts_into_a_bigger_archive(
     archive: Store, tmp_path: Path
 ):
