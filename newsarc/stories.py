@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 import zlib
 from array import array
 from bisect import bisect_left
@@ -335,10 +336,10 @@ def folded_signature(paragraphs: Iterable[str], skip: Iterable[int] = ()) -> Sig
 
 
 def _content(
-    paragraphs: Iterable[str], skip: Iterable[int] = ()
+    paragraphs: Iterable[str], skip: Iterable[int] = (), letters: bool = True
 ) -> tuple[list[str], list[int], list[str]]:
-    """A post's content paragraphs (boilerplate cut), their ``paragraph_key``s, and their
-    letters and digits (what is shingled)."""
+    """A post's content paragraphs (boilerplate cut), their ``paragraph_key``s, and (unless
+    ``letters`` is false) their letters and digits: what is shingled."""
     content = [c for c in map(_cut_boilerplate, paragraphs) if c]
     keys = [paragraph_key(c) for c in content]
     skip = set(skip)
@@ -346,7 +347,7 @@ def _content(
         kept = [(c, k) for c, k in zip(content, keys, strict=True) if k not in skip]
         if kept:
             content, keys = [c for c, _ in kept], [k for _, k in kept]
-    return content, keys, [_NOT_TEXT.sub("", c) for c in content]
+    return content, keys, [_NOT_TEXT.sub("", c) for c in content] if letters else []
 
 
 def _assemble(
@@ -392,14 +393,19 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     np = _numpy()
     if np is None or len(posts) < BATCH_MIN:
         return [folded_signature(p) for p in posts]
-    parsed = [_content(p) for p in posts]
-    chars = [c for _, _, post_chars in parsed for c in post_chars]
-    n_paras = np.array([len(post_chars) for _, _, post_chars in parsed], dtype=np.int64)
-    lengths = np.fromiter(map(len, chars), dtype=np.int64, count=len(chars))
-    text = "".join(chars)
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    parsed = [_content(p, letters=False) for p in posts]
+    content = [c for post_content, _, _ in parsed for c in post_content]
+    n_paras = np.array([len(post_content) for post_content, _, _ in parsed], dtype=np.int64)
+    # only letters and digits are shingled (what ``_NOT_TEXT`` leaves), picked out by a table
+    every = np.frombuffer("".join(content).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    para_of_every = np.repeat(
+        np.arange(len(content)), np.fromiter(map(len, content), np.int64, len(content))
+    )
+    letters = _letters(np, every)
+    codes = every[letters].astype(np.uint64)
+    lengths = np.bincount(para_of_every[letters], minlength=len(content))
     # the hash of every run of SHINGLE characters; runs that cross a paragraph end are dropped
-    para_of_char = np.repeat(np.arange(len(chars)), lengths)
+    para_of_char = np.repeat(np.arange(len(content)), lengths)
     if len(codes) >= SHINGLE:
         xx1, xx2, xx5 = _XX
         acc = np.full(len(codes) - SHINGLE + 1, xx5, dtype=np.uint64)
@@ -418,7 +424,8 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     short = np.flatnonzero((lengths > 0) & (lengths < SHINGLE)).tolist()
     if short:
         where = np.concatenate(([0], np.cumsum(counts)))[short]
-        extra = [hash(tuple(map(ord, chars[i]))) for i in short]
+        first_code = np.concatenate(([0], np.cumsum(lengths)))
+        extra = [hash(tuple(codes[first_code[i] : first_code[i + 1]].tolist())) for i in short]
         hashes = np.insert(hashes, where, np.array(extra, dtype=np.int64))
         counts[short] = 1
     if not len(hashes):
@@ -435,11 +442,11 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     entry_ends = np.concatenate(([0], ends))
     post_start, post_end = entry_ends[para_first[:-1]], entry_ends[para_first[1:]]
     para_post = np.repeat(np.arange(len(posts)), n_paras)
-    entry_para = np.repeat(np.arange(len(chars)), counts)
+    entry_para = np.repeat(np.arange(len(content)), counts)
     # distinct hashes of each paragraph, and its smallest
     new = np.ones(len(hashes), dtype=bool)
     new[1:] = (hashes[1:] != hashes[:-1]) | (entry_para[1:] != entry_para[:-1])
-    para_counts = np.bincount(entry_para[new], minlength=len(chars)).tolist()
+    para_counts = np.bincount(entry_para[new], minlength=len(content)).tolist()
     para_mins = np.where(counts > 0, hashes[np.minimum(starts, len(hashes) - 1)], 0).tolist()
     merged = hashes.copy()
     for post, (a, b) in enumerate(zip(post_start.tolist(), post_end.tolist(), strict=True)):
@@ -459,6 +466,7 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     bins = np.zeros((len(posts), _BINS), dtype=np.int64)
     bins[distinct_post[heads], binned[heads]] = distinct[heads]
     values, bin_rows, sizes_ = distinct.tolist(), bins.tolist(), sizes.tolist()
+    band_keys, filled = (a.tolist() for a in _band_keys(np, bins))
     out = []
     p0 = 0
     for post, (content, keys, _) in enumerate(parsed):
@@ -468,20 +476,75 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
             out.append(EMPTY)
         else:
             at = first[post]
-            out.append(
-                _assemble(
-                    content,
-                    keys,
-                    values[at : at + min(size, SKETCH)],
-                    size,
-                    para_counts[p0:p1],
-                    para_mins[p0:p1] if len(content) > 1 else [],
-                    bin_rows[post],
-                )  # fmt: skip
+            sig = _assemble(
+                content,
+                keys,
+                values[at : at + min(size, SKETCH)],
+                size,
+                para_counts[p0:p1],
+                para_mins[p0:p1] if len(content) > 1 else [],
+                bin_rows[post],
             )
+            # (``Signature.band_keys`` of it, cached as that method caches it)
+            sig.__dict__["_band_keys"] = [
+                k for k, f in zip(band_keys[post], filled[post], strict=True) if f
+            ]
+            out.append(sig)
         p0 = p1
     return out
 
+
+def _letters(np: Any, codes: Any) -> Any:
+    """Which of ``codes`` (uint32 code points) ``_NOT_TEXT`` keeps: a table of the Basic
+    Multilingual Plane made once from the pattern itself, and the pattern for the rest."""
+    global _LETTER_TABLE
+    if _LETTER_TABLE is None:
+        plane = "".join(map(chr, range(0x10000)))
+        _LETTER_TABLE = np.zeros(0x10000, dtype=bool)
+        _LETTER_TABLE[[ord(c) for c in _NOT_TEXT.sub("", plane)]] = True
+    keep = _LETTER_TABLE[np.minimum(codes, 0xFFFF)]
+    beyond = codes > 0xFFFF
+    if beyond.any():
+        for code in np.unique(codes[beyond]).tolist():
+            keep[codes == code] = not _NOT_TEXT.fullmatch(chr(code))
+    return keep
+
+
+#: ``_letters``' table of the Basic Multilingual Plane (made on first use)
+_LETTER_TABLE: Any = None
+
+
+def _band_keys(np: Any, bins: Any) -> tuple[Any, Any]:
+    """``Signature.band_keys`` of every row of ``bins`` (posts × bins, int64): the key of each
+    band, and whether the band has a filled bin (only those are keys)."""
+    rows = [bins[:, r::ROWS] for r in range(ROWS)]
+    acc = np.full(rows[0].shape, _XX[2], dtype=np.uint64)
+    lanes = [np.broadcast_to(np.arange(BANDS, dtype=np.uint64), rows[0].shape)]
+    lanes += [_int_hashes(np, row) for row in rows]
+    for lane in lanes:
+        acc += lane * _XX[1]
+        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+        acc *= _XX[0]
+    acc += np.uint64(len(lanes) ^ _XX5 ^ 3527539)
+    acc[acc == np.uint64(0xFFFFFFFFFFFFFFFF)] = np.uint64(1546275796)
+    keys = (acc & np.uint64(0xFFFFFFFF)).astype(np.int64) - 0x80000000
+    return keys, np.logical_or.reduce([row != 0 for row in rows])
+
+
+def _int_hashes(np: Any, values: Any) -> Any:
+    """CPython's ``hash`` of each int64 of ``values`` (the magnitude modulo 2**61 - 1, signed;
+    -1 becomes -2), as the uint64 a tuple hash adds up."""
+    negative = values < 0
+    raw = values.view(np.uint64)
+    magnitude = np.where(negative, ~raw + np.uint64(1), raw)  # (-2**63 too)
+    hashed = (magnitude % np.uint64(_HASH_MODULUS)).astype(np.int64)
+    hashed = np.where(negative, -hashed, hashed)
+    hashed[hashed == -1] = -2
+    return hashed.view(np.uint64)
+
+
+#: CPython's modulus for hashing numbers (``sys.hash_info.modulus`` on 64-bit builds)
+_HASH_MODULUS = (1 << 61) - 1
 
 # CPython's tuple hash (Objects/tupleobject.c, 64-bit): xxHash's primes
 _XX1, _XX2, _XX5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
@@ -507,7 +570,11 @@ def _numpy() -> Any:
             acc = ((acc << 31) | (acc >> 33)) & 0xFFFFFFFFFFFFFFFF
             acc = (acc * _XX1) & 0xFFFFFFFFFFFFFFFF
         acc = (acc + (len(probe) ^ _XX5 ^ 3527539)) & 0xFFFFFFFFFFFFFFFF
-        if acc - (1 << 64) * (acc >> 63) == hash(probe):
+        if (
+            acc - (1 << 64) * (acc >> 63) == hash(probe)
+            and sys.hash_info.modulus == _HASH_MODULUS
+            and sys.hash_info.width == 64
+        ):
             _XX = tuple(numpy.uint64(x) for x in (_XX1, _XX2, _XX5))
             _np_module = numpy
     return _np_module

@@ -383,3 +383,14 @@ def test_stories_plausible_never_drops_a_candidate_that_scores():
             assert scoring <= kept, threshold
             skipped += len(stored) - len(kept)
     assert skipped > 0  # and it does skip
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50))
+def test_stories_vector_int_hash_is_pythons(values):
+    """The batch path computes band keys with CPython's int hash in vectors: equal to
+    ``hash`` for every int64, the edges included."""
+    np = stories._numpy()
+    edges = [-(2**63), -(2**61) + 1, -(2**61), -2, -1, 0, 1, 2**61 - 2, 2**61 - 1, 2**61, 2**63 - 1]
+    array = np.array(values + edges, dtype=np.int64)
+    got = stories._int_hashes(np, array).view(np.int64).tolist()
+    assert got == [hash(v) for v in values + edges]
