@@ -782,22 +782,26 @@ class Store:
         made again from ``text`` without them. ``post_id`` is None for a post not stored yet
         (it will get the highest id). ``learn`` records its paragraphs' contexts. ``known``:
         every band key stored (or more), so that a post with none of them is not looked up."""
-        from . import stories
-        from .queries import learnt_paragraphs, story_candidates
-
         conn = self.conn
         threshold = self.story_threshold() if threshold is None else threshold
         if sig.contexts:
+            from .queries import learnt_paragraphs
+
             learnt = learnt_paragraphs(self, [k for k, _ in sig.contexts])
             if learnt:
-                sig = stories.signature(text, skip=learnt)
+                from .stories import signature
+
+                sig = signature(text, skip=learnt)
             if learn:
                 self._learn_paragraphs(sig)
         if sig.empty:
             return StoryPlan(sig, None, None)
         keys = sig.band_keys()
         if known is not None and not known.may_have(keys):
-            return StoryPlan(sig, None, None)
+            return StoryPlan(sig, None, None)  # most posts: nothing more to import or ask
+        from . import stories
+        from .queries import story_candidates
+
         rows = story_candidates(self, keys, post_id)
         if self._stories is not None:
             rows = self._stories.candidates(keys, post_id, rows)
