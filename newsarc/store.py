@@ -864,6 +864,8 @@ class Store:
             self._stories = None
 
     def _flush_stories(self) -> None:
+        """Write the buffered signatures and band keys (the keys in order: fewer pages touched
+        at a time) and start an empty buffer."""
         buffer = self._stories
         if buffer is None or not buffer.sigs:
             return
