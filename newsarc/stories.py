@@ -408,15 +408,9 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     # the hash of every run of SHINGLE characters; runs that cross a paragraph end are dropped
     para_of_char = np.repeat(np.arange(len(content)), lengths)
     if len(codes) >= SHINGLE:
-        xx1, xx2, xx5 = _XX
-        acc = np.full(len(codes) - SHINGLE + 1, xx5, dtype=np.uint64)
-        for k in range(SHINGLE):
-            acc += codes[k : len(codes) - SHINGLE + 1 + k] * xx2
-            acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
-            acc *= xx1
-        acc += np.uint64(SHINGLE ^ _XX5 ^ 3527539)
-        acc[acc == np.uint64(0xFFFFFFFFFFFFFFFF)] = np.uint64(1546275796)
-        whole = para_of_char[: len(acc)] == para_of_char[SHINGLE - 1 :]
+        n = len(codes) - SHINGLE + 1
+        acc = _tuple_hashes(np, [codes[k : n + k] for k in range(SHINGLE)])
+        whole = para_of_char[:n] == para_of_char[SHINGLE - 1 :]
         hashes = acc.view(np.int64)[whole]
     else:
         hashes = np.zeros(0, dtype=np.int64)
@@ -519,15 +513,8 @@ def _band_keys(np: Any, bins: Any) -> tuple[Any, Any]:
     """``Signature.band_keys`` of every row of ``bins`` (posts × bins, int64): the key of each
     band, and whether the band has a filled bin (only those are keys)."""
     rows = [bins[:, r::ROWS] for r in range(ROWS)]
-    acc = np.full(rows[0].shape, _XX[2], dtype=np.uint64)
-    lanes = [np.broadcast_to(np.arange(BANDS, dtype=np.uint64), rows[0].shape)]
-    lanes += [_int_hashes(np, row) for row in rows]
-    for lane in lanes:
-        acc += lane * _XX[1]
-        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
-        acc *= _XX[0]
-    acc += np.uint64(len(lanes) ^ _XX5 ^ 3527539)
-    acc[acc == np.uint64(0xFFFFFFFFFFFFFFFF)] = np.uint64(1546275796)
+    band = np.broadcast_to(np.arange(BANDS, dtype=np.uint64), rows[0].shape)
+    acc = _tuple_hashes(np, [band, *(_int_hashes(np, row) for row in rows)])
     keys = (acc & np.uint64(0xFFFFFFFF)).astype(np.int64) - 0x80000000
     return keys, np.logical_or.reduce([row != 0 for row in rows])
 
@@ -547,36 +534,43 @@ def _int_hashes(np: Any, values: Any) -> Any:
 #: CPython's modulus for hashing numbers (``sys.hash_info.modulus`` on 64-bit builds)
 _HASH_MODULUS = (1 << 61) - 1
 
-# CPython's tuple hash (Objects/tupleobject.c, 64-bit): xxHash's primes
-_XX1, _XX2, _XX5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
+
+def _tuple_hashes(np: Any, lanes: list[Any]) -> Any:
+    """CPython's hash of tuples (Objects/tupleobject.c, 64-bit builds), one per position of the
+    ``lanes`` (uint64 arrays of one shape: the hashes of the tuples' items), as uint64."""
+    acc = np.full(lanes[0].shape, _XX5, dtype=np.uint64)
+    for lane in lanes:
+        acc += lane * _XX2
+        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+        acc *= _XX1
+    acc += np.uint64(len(lanes)) ^ _XX5 ^ np.uint64(3527539)
+    acc[acc == np.uint64(0xFFFFFFFFFFFFFFFF)] = np.uint64(1546275796)
+    return acc
+
+
+#: xxHash's primes, as CPython's tuple hash uses them (set as numpy scalars by ``_numpy``)
+_XX1: Any = 11400714785074694791
+_XX2: Any = 14029467366897019727
+_XX5: Any = 2870177450012600261
 _np_module: Any = False
-#: the same primes as numpy scalars (set with ``_np_module``)
-_XX: tuple[Any, ...] = ()
 
 
 def _numpy() -> Any:
-    """numpy, if it is installed and this Python hashes tuples as ``folded_signatures``
-    computes (64-bit CPython 3.8 and after); else None."""
-    global _np_module, _XX
+    """numpy, if it is installed and this Python hashes as ``folded_signatures`` computes
+    (64-bit CPython 3.8 and after: checked on a probe tuple); else None."""
+    global _np_module, _XX1, _XX2, _XX5
     if _np_module is False:
         _np_module = None
         try:
             import numpy
         except ImportError:
             return None
+        if sys.hash_info.width != 64 or sys.hash_info.modulus != _HASH_MODULUS:
+            return None
+        _XX1, _XX2, _XX5 = (numpy.uint64(x) for x in (_XX1, _XX2, _XX5))
         probe = (0x4E2D, 0x56FD, 0x4EBA)
-        acc = _XX5
-        for lane in probe:
-            acc = (acc + lane * _XX2) & 0xFFFFFFFFFFFFFFFF
-            acc = ((acc << 31) | (acc >> 33)) & 0xFFFFFFFFFFFFFFFF
-            acc = (acc * _XX1) & 0xFFFFFFFFFFFFFFFF
-        acc = (acc + (len(probe) ^ _XX5 ^ 3527539)) & 0xFFFFFFFFFFFFFFFF
-        if (
-            acc - (1 << 64) * (acc >> 63) == hash(probe)
-            and sys.hash_info.modulus == _HASH_MODULUS
-            and sys.hash_info.width == 64
-        ):
-            _XX = tuple(numpy.uint64(x) for x in (_XX1, _XX2, _XX5))
+        lanes = [numpy.array([lane], dtype=numpy.uint64) for lane in probe]
+        if int(_tuple_hashes(numpy, lanes).view(numpy.int64)[0]) == hash(probe):
             _np_module = numpy
     return _np_module
 
