@@ -109,6 +109,8 @@ class ImportResult:
     files: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    #: whether the archive was compacted after the import (see ``Importer._compact``)
+    compacted: bool = False
 
     @property
     def n_skipped(self) -> int:
@@ -457,6 +459,12 @@ def _batches(tasks: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
 #: SQLite's page cache while importing (its default is 2 MB): the index B-trees (files, catalog,
 #: stories) take random inserts, and at 100,000 posts this makes the import about 10 % faster
 IMPORT_CACHE_MB = 64
+#: an import that wrote at least this share of the archive's posts compacts it when done
+#: (``Store.compact``): bulk writes leave the full-text index in many segments and pages part
+#: empty; compacting a new 100,000-post archive made it 8 % smaller for 7 % more import time
+COMPACT_SHARE = 0.25
+#: ``progress(COMPACTING, COMPACTING)`` says that the import has gone on to compact the archive
+COMPACTING = -1
 
 
 class Importer:
@@ -471,8 +479,10 @@ class Importer:
         progress: Callable[[int, int], None] | None = None,
         prune: bool = False,
         drafts: bool = False,
+        compact: bool = True,
     ):
         self.store = store
+        self.compact = compact
         self.tz = tz
         self.options = parse_options(tz)
         self.prune = prune
@@ -502,6 +512,10 @@ class Importer:
         try:
             self._run(roots, total, workers)
             self._find_gone(roots)
+            if workers is not None:
+                workers.close()
+                workers = None
+            self._compact()
         except KeyboardInterrupt:
             self.result.interrupted = True
         finally:
@@ -530,6 +544,20 @@ class Importer:
             writing = parsing
         # the posts written before there was a dictionary (or by an older newsarc)
         self.store.pack_posts()
+
+    def _compact(self) -> None:
+        """Compact the archive after an import that wrote a good share of its posts (a new
+        archive always), unless turned off; ``result.compacted`` says whether it was."""
+        from .queries import count_posts
+
+        written = self.result.imported + self.result.updated
+        if not self.compact or not written:
+            return
+        if written < COMPACT_SHARE * count_posts(self.store):
+            return
+        if self.progress:
+            self.progress(COMPACTING, COMPACTING)
+        self.result.compacted = self.store.compact()
 
     def _use_dictionary(self, *, train: bool) -> None:
         from .queries import latest_dictionary

@@ -751,7 +751,7 @@ def import_progress(enabled: bool) -> Iterator[Any]:
 
     err = Console(stderr=True, highlight=False)
     progress = Progress(
-        TextColumn("importing"),
+        TextColumn("{task.fields[phase]}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -759,12 +759,17 @@ def import_progress(enabled: bool) -> Iterator[Any]:
         console=err,
         transient=True,
     )
-    task = progress.add_task("import", total=None, rate="")
+    task = progress.add_task("import", total=None, rate="", phase="importing")
     import time
+
+    from .ingest import COMPACTING
 
     started = time.monotonic()
 
     def update(done: int, total: int) -> None:
+        if done == COMPACTING:
+            progress.update(task, phase="compacting", rate="")
+            return
         elapsed = max(time.monotonic() - started, 1e-6)
         progress.update(
             task, completed=done, total=total or None, rate=f"{done / elapsed:,.0f} files/s"

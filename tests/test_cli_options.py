@@ -305,3 +305,20 @@ def test_export_to_a_file_with_a_missing_id_writes_the_others(runner, imported, 
     result = run(runner, "export", "2", "99999", "--out", str(out), code=1)
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == [2]
     assert "no post '99999'" in result.stderr
+
+
+@pytest.mark.parametrize("flag, compacted", [(None, True), ("--no-compact", False)])
+def test_import_compacts_unless_told_not_to(runner, tmp_path, monkeypatch, flag, compacted):
+    calls: list[Path] = []
+    real = Store.compact
+
+    def compact(store: Store) -> bool:
+        calls.append(store.path)
+        return real(store)
+
+    monkeypatch.setattr(Store, "compact", compact)
+    (tmp_path / "2022-01-01-a.md").write_text(
+        "---\ntitle: 标题\ndate: 2022-01-01\n---\n正文\n", encoding="utf-8"
+    )
+    run(runner, "import", "-q", *([flag] if flag else []), str(tmp_path))
+    assert bool(calls) is compacted

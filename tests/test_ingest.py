@@ -537,3 +537,49 @@ def test_import_prune_passes_a_story_to_its_next_post(tmp_path: Path):
         assert [p.story for p in rest] == [2, 2]
         assert store.check() == []
         assert similar_posts(store, 2)[0].id == 3
+
+
+def test_import_compacts_what_it_wrote_and_finds_the_same(tmp_path: Path, corpus: Path):
+    """A new archive is compacted when the import ends: no free pages, and the same posts, text
+    and search results as an archive left as the import wrote it."""
+    from newsarc.search import search
+
+    paths = [corpus / "posts", corpus / "versions"]
+    with Store.open(tmp_path / "plain.db") as plain, Store.open(tmp_path / "c.db") as compact:
+        left = Importer(plain, workers=1, compact=False).run(paths)
+        done = Importer(compact, workers=1).run(paths)
+        assert done.compacted and not left.compacted
+        assert compact.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert stored(compact) == stored(plain)
+        for term in ("的", "人民币", "美元", "半导体", "-的", "國資委"):
+            got = search(compact, term, limit=None, snippets=False)
+            want = search(plain, term, limit=None, snippets=False)
+            assert got.total == want.total
+            assert [h.post.external_id for h in got.hits] == [h.post.external_id for h in want.hits]
+        assert compact.check() == []
+        integrity(compact)
+
+
+def test_import_compacts_only_after_writing_a_good_share(tmp_path: Path, corpus: Path):
+    posts = sorted(p for p in (corpus / "posts").iterdir() if p.is_file())
+    few, rest = tmp_path / "few", tmp_path / "rest"
+    few.mkdir()
+    rest.mkdir()
+    for i, path in enumerate(posts):
+        shutil.copy2(path, (few if i < 5 else rest) / path.name)
+    with Store.open(tmp_path / "a.db") as store:
+        assert Importer(store, workers=1).run([rest]).compacted
+        added = Importer(store, workers=1).run([few])
+        assert added.imported and not added.compacted  # 5 posts: less than a quarter
+        assert not Importer(store, workers=1).run([rest]).compacted  # nothing written
+
+
+def test_import_without_room_does_not_compact(tmp_path: Path, corpus: Path, monkeypatch):
+    class Full:
+        free = 0
+
+    monkeypatch.setattr("shutil.disk_usage", lambda path: Full)
+    with Store.open(tmp_path / "a.db") as store:
+        result = Importer(store, workers=1).run([corpus / "posts"])
+        assert not result.compacted and result.imported
+        assert store.check() == []

@@ -51,6 +51,14 @@ def import_(
     drafts: Annotated[
         bool, typer.Option("--drafts", help="In a Jekyll site folder, also import _drafts/.")
     ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact/--no-compact",
+            help="After writing a quarter or more of the archive's posts, compact it (smaller, "
+            "and briefly needs twice its size free on disk).",
+        ),
+    ] = True,
 ) -> None:
     """Import posts: every file with YAML front matter, whatever its extension.
 
@@ -73,8 +81,9 @@ def import_(
         render.import_progress(show_progress) as progress,
     ):
         result = Importer(
-            store, tz=zone, workers=workers, progress=progress, prune=prune, drafts=drafts
-        ).run(paths)
+            store, tz=zone, workers=workers, progress=progress, prune=prune, drafts=drafts,
+            compact=compact,
+        ).run(paths)  # fmt: skip
     if not quiet:
         render.print_import_summary(result, verbose=verbose)
     elif result.n_failed:
