@@ -109,8 +109,10 @@ class ImportResult:
     files: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    #: whether the archive was compacted after the import (see ``Importer._compact``)
+    #: whether the archive was compacted after the import (see ``Importer._compact``), and
+    #: how long that took (part of ``seconds``)
     compacted: bool = False
+    compact_seconds: float = 0.0
 
     @property
     def n_skipped(self) -> int:
@@ -557,7 +559,9 @@ class Importer:
             return
         if self.progress:
             self.progress(COMPACTING, COMPACTING)
+        started = time.monotonic()
         self.result.compacted = self.store.compact()
+        self.result.compact_seconds = time.monotonic() - started
 
     def _use_dictionary(self, *, train: bool) -> None:
         from .queries import latest_dictionary

@@ -815,7 +815,15 @@ def print_import_summary(
         timing = f"({count_of(done, 'file')} done, stopped after {seconds}s)"
     else:
         rate = result.files / result.seconds if result.seconds else 0.0
-        timing = f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s)"
+        # compacting a small archive is instant: only a wait worth naming is named
+        compacted = (
+            f", compacted in {result.compact_seconds:,.1f}s"
+            if result.compacted and result.compact_seconds >= 1
+            else ""
+        )
+        timing = (
+            f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s{compacted})"
+        )
     from rich.cells import cell_len
 
     if cell_len(head.plain) + 2 + len(timing) <= err.width or err.soft_wrap:

@@ -409,6 +409,18 @@ def test_import_summary_never_breaks_inside_the_parentheses():
         assert "(137,037 files in 61.2s, 2,239 files/s)" in output(console)
 
 
+@pytest.mark.parametrize("seconds, named", [(41.23, True), (0.2, False)])
+def test_import_summary_names_a_compaction_worth_waiting_for(seconds, named):
+    from newsarc.ingest import ImportResult
+
+    result = ImportResult(imported=1_000_000, compacted=True, compact_seconds=seconds)
+    result.files, result.seconds = 1_000_000, 677.0
+    console = screen(200, color=False)
+    render.print_import_summary(result, verbose=False, err=console)
+    assert ("1,477 files/s, compacted in 41.2s)" in output(console)) is named
+    assert "1,477 files/s" in output(console)
+
+
 def test_import_summary_after_ctrl_c_shows_no_rate():
     from newsarc.ingest import ImportResult
 
@@ -496,3 +508,15 @@ def test_wrapping_keeps_numbers_and_latin_words_whole(width):
     for before, after in zip(lines, lines[1:], strict=False):
         end, start = before.rstrip()[-1], after[0]
         assert not (end in render._WORD and start in render._WORD), (width, lines)
+
+
+def test_import_progress_says_when_it_goes_on_to_compact(monkeypatch):
+    from newsarc.ingest import COMPACTING
+
+    console = screen(100)
+    monkeypatch.setattr(render, "Console", lambda **kwargs: console)
+    with render.import_progress(True) as update:
+        update(10, 100)
+        update(COMPACTING, COMPACTING)
+    text = output(console)
+    assert "importing" in text and "compacting" in text
