@@ -821,9 +821,7 @@ def print_import_summary(
             if result.compacted and result.compact_seconds >= 1
             else ""
         )
-        timing = (
-            f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s{compacted})"
-        )
+        timing = f"({count_of(result.files, 'file')} in {seconds}s, {rate:,.0f} files/s{compacted})"
     from rich.cells import cell_len
 
     if cell_len(head.plain) + 2 + len(timing) <= err.width or err.soft_wrap:
