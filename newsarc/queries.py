@@ -224,13 +224,16 @@ def _paths(store: Store, ids: Sequence[int]) -> dict[int, tuple[list[str], list[
 
 def _row_to_post(store: Store, row: Sequence[Any]) -> Post:
     # the record columns (``_RECORD_COLUMNS``, 11), then text, body, meta, raw, packed
-    if row[15] is not None and (row[12] is not None or row[14] is not None):
-        # packed: raw, text and body are in one frame (asked for with ``full``)
-        content = store.unpack(row[0], row[15])
-        row = [*row[:11], content.text, content.body if row[12] is not None else None,
-               row[13], content.raw if row[14] is not None else None]  # fmt: skip
-    elif row[15] is not None:  # the text alone: the rest is not decoded
-        row = [*row[:11], store.text_of(row[0], None, row[15]), *row[12:15]]
+    text, body, raw, packed = row[11], row[12], row[14], row[15]
+    if packed is not None:
+        if body is not None or raw is not None:
+            # packed: raw, text and body are in one frame (asked for with ``full`` or ``raw``)
+            content = store.unpack(row[0], packed, raw=raw is not None)
+            text = content.text
+            body = content.body if body is not None else None
+            raw = content.raw if raw is not None else None
+        else:  # the text alone: the rest is not decoded
+            text = store.text_of(row[0], None, packed)
     return Post(
         id=row[0],
         external_id=row[1],
@@ -243,23 +246,25 @@ def _row_to_post(store: Store, row: Sequence[Any]) -> Post:
         summary=row[8],
         categories=json.loads(row[9]),
         story=row[10],
-        text=row[11],
+        text=text,
         paths=[],
-        blocks=body_blocks(json.loads(row[12]), row[11] or "") if row[12] else None,
+        blocks=body_blocks(json.loads(body), text or "") if body else None,
         meta=json.loads(row[13]) if row[13] else {},
-        raw=row[14],
+        raw=raw,
     )
 
 
 def posts_by_ids(
-    store: Store, ids: Sequence[int], *, text: bool = True, full: bool = False
+    store: Store, ids: Sequence[int], *, text: bool = True, full: bool = False, raw: bool = False
 ) -> list[Post]:
-    """Posts in the order of ``ids`` (missing ids are left out). ``full`` adds body/meta/raw."""
+    """Posts in the order of ``ids`` (missing ids are left out). ``full`` adds the body and
+    meta, ``raw`` the original file's text (``Post.raw``; views read it with ``raw_source``)."""
     if not ids:
         return []
-    extra = ", text" if text or full else ", NULL"
-    extra += ", body, meta, raw" if full else ", NULL, NULL, NULL"
-    extra += ", packed" if text or full else ", NULL"
+    extra = ", text" if text or full or raw else ", NULL"
+    extra += ", body, meta" if full else ", NULL, NULL"
+    extra += ", raw" if raw else ", NULL"
+    extra += ", packed" if text or full or raw else ", NULL"
     found: dict[int, Post] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
@@ -281,8 +286,8 @@ def posts_by_ids(
 
 def iter_posts(
     store: Store, where: str = "", params: Sequence[Any] = (), order: str = "id", *,
-    text: bool = True, full: bool = False, batch: int = BATCH, offset: int = 0,
-    limit: int | None = None,
+    text: bool = True, full: bool = False, raw: bool = False, batch: int = BATCH,
+    offset: int = 0, limit: int | None = None,
 ) -> Iterator[Post]:  # fmt: skip
     """Stream posts matching an SQL condition in ``order`` (skipping the first ``offset``, at
     most ``limit``), ``batch`` at a time: memory holds their ids and one batch, whatever the
@@ -295,7 +300,7 @@ def iter_posts(
         )
     ]
     for start in range(0, len(ids), batch):
-        yield from posts_by_ids(store, ids[start : start + batch], text=text, full=full)
+        yield from posts_by_ids(store, ids[start : start + batch], text=text, full=full, raw=raw)
 
 
 def count_posts(store: Store, where: str = "", params: Iterable[Any] = ()) -> int:

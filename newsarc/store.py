@@ -19,20 +19,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import migrations
 from .dates import format_date
 from .errors import DamagedPostError, StoreError
 from .migrations import INDEX_VERSION, MIGRATIONS, UNPACKED_INDEX
 from .models import body_skeleton, count_of
+from .packing import DamagedValue  # packing loads zstandard only when it first unpacks
 
 if TYPE_CHECKING:
     from .models import ParsedPost
     from .packing import Content, Packer, Unpacker
     from .stories import KeyFilter, Signature
-
-_T = TypeVar("_T")
 
 #: lone surrogates: Python's stand-ins for the bytes of a file name that are not UTF-8 (PEP 383)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -450,36 +449,34 @@ class Store:
 
     # -- packed posts (``packing``) ---------------------------------------------------------
 
-    def unpack(self, post_id: int, packed: bytes) -> Content:
-        """The raw, text and body a post's packed value holds; ``DamagedPostError`` (naming
-        the post) when it cannot be read back exactly."""
-        return self._unpacked(post_id, packed, lambda unpacker: unpacker.unpack)
+    def unpack(self, post_id: int, packed: bytes, *, raw: bool = True) -> Content:
+        """The raw, text and body a post's packed value holds (without ``raw``, the raw file is
+        not decoded: ``Content.raw`` is ''); ``DamagedPostError`` (naming the post) when it
+        cannot be read back exactly."""
+        try:
+            return (self._unpacker or self._get_unpacker()).unpack(packed, raw=raw)
+        except DamagedValue as exc:
+            raise self._damaged(post_id, exc) from None
 
     def text_of(self, post_id: int, text: str | None, packed: bytes | None) -> str:
         """A post's plain text from its ``text`` and ``packed`` columns (one of them holds it);
-        of a packed value only the text is decoded."""
+        of a packed value only the text is decoded. (Called for every post an export or a
+        search page reads: no more than a method call and a ``try`` around the unpacking.)"""
         if packed is None:
             return text or ""
-        return self._unpacked(post_id, packed, lambda unpacker: unpacker.unpack_text)
-
-    def _unpacked(
-        self, post_id: int, packed: bytes, part: Callable[[Unpacker], Callable[[bytes], _T]]
-    ) -> _T:
-        """``part`` of this archive's unpacker applied to a post's packed value; a damaged
-        value is a ``DamagedPostError`` naming the post."""
-        from .packing import DamagedValue
-
         try:
-            return part(self._get_unpacker())(packed)
+            return (self._unpacker or self._get_unpacker()).unpack_text(packed)
         except DamagedValue as exc:
-            row = self.conn.execute(
-                "SELECT external_id FROM posts WHERE id = ?", (post_id,)
-            ).fetchone()
-            name = f"post {post_id}" + (f" ({row[0]})" if row else "")
-            raise DamagedPostError(
-                f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
-                "again into a new archive, or restore the archive from a backup"
-            ) from None
+            raise self._damaged(post_id, exc) from None
+
+    def _damaged(self, post_id: int, exc: DamagedValue) -> DamagedPostError:
+        """The error for a post whose packed value cannot be read back exactly, naming it."""
+        row = self.conn.execute("SELECT external_id FROM posts WHERE id = ?", (post_id,)).fetchone()
+        name = f"post {post_id}" + (f" ({row[0]})" if row else "")
+        return DamagedPostError(
+            f"{self.path}: {name}: its stored content is damaged ({exc}); import its file "
+            "again into a new archive, or restore the archive from a backup"
+        )
 
     def _get_unpacker(self) -> Unpacker:
         if self._unpacker is None:

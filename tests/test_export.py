@@ -51,7 +51,7 @@ def records(store: Store) -> dict[str, dict]:
     """Each post's record and blocks by article id, minus what an import decides (id, paths;
     the story by its first post's article id)."""
     out = {}
-    posts = list(iter_posts(store, full=True))
+    posts = list(iter_posts(store, full=True, raw=True))
     article = {post.id: post.external_id for post in posts}
     for post in posts:
         record = post.to_record()

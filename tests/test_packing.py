@@ -215,7 +215,13 @@ def test_packing_packed_and_plain_archives_answer_alike(tmp_path, few_posts, mon
     def everything(db: Path) -> tuple:
         with Store.open(db) as store:
             ids = [r[0] for r in store.conn.execute("SELECT id FROM posts ORDER BY id")]
-            posts = posts_by_ids(store, ids, full=True)
+            posts = posts_by_ids(store, ids, full=True, raw=True)
+            # without raw (what exports read), the same posts, only the raw file not decoded
+            lean = posts_by_ids(store, ids, full=True)
+            assert all(p.raw is None for p in lean)
+            assert [(p.to_record(), p.blocks, p.meta) for p in lean] == [
+                (p.to_record(), p.blocks, p.meta) for p in posts
+            ]
             found = search(store, "港股", limit=5)
             return (
                 [(p.to_record(), p.raw, [b.to_dict() for b in p.blocks or []]) for p in posts],
@@ -235,7 +241,8 @@ def test_packing_migration_of_an_old_archive_interrupted_midway_is_usable_and_re
     with Store.open(db) as store:  # an archive as an older newsarc left it: all plain
         Importer(store, workers=0).run([tmp_path / "posts"])
         expected = {
-            p.id: (p.raw, p.text) for p in posts_by_ids(store, list(range(1, 101)), full=True)
+            p.id: (p.raw, p.text)
+            for p in posts_by_ids(store, list(range(1, 101)), full=True, raw=True)
         }
     monkeypatch.setattr(packing, "TRAIN_MIN_POSTS", 40)
     monkeypatch.setattr(Store, "PACK_BATCH", 30)
@@ -257,7 +264,9 @@ def test_packing_migration_of_an_old_archive_interrupted_midway_is_usable_and_re
 
     with Store.open(db, create=False, readonly=True) as store:
         assert _packed(store) == (30, 70)  # one batch done, the rest as it was
-        got = {p.id: (p.raw, p.text) for p in posts_by_ids(store, list(expected), full=True)}
+        got = {
+            p.id: (p.raw, p.text) for p in posts_by_ids(store, list(expected), full=True, raw=True)
+        }
         assert got == expected
         assert count(store, "港股") > 0
     with Store.open(db) as store:
@@ -265,7 +274,9 @@ def test_packing_migration_of_an_old_archive_interrupted_midway_is_usable_and_re
         assert store.pack_posts() == 70  # resumes where it stopped, same dictionary
         assert _packed(store) == (100, 0)
         assert store.conn.execute("SELECT count(*) FROM dictionaries").fetchone()[0] == 1
-        got = {p.id: (p.raw, p.text) for p in posts_by_ids(store, list(expected), full=True)}
+        got = {
+            p.id: (p.raw, p.text) for p in posts_by_ids(store, list(expected), full=True, raw=True)
+        }
         assert got == expected
         assert store.check() == []
 
@@ -274,15 +285,17 @@ def test_packing_retrain_keeps_older_posts_readable(tmp_path, few_posts):
     _write_posts(tmp_path / "posts", 60)
     with Store.open(tmp_path / "a.db") as store:
         Importer(store, workers=0).run([tmp_path / "posts"])
-        before = {p.id: p.raw for p in posts_by_ids(store, list(range(1, 61)), full=True)}
+        before = {p.id: p.raw for p in posts_by_ids(store, list(range(1, 61)), full=True, raw=True)}
         assert store.train_dictionary() == 2
         _write_posts(tmp_path / "more", 70, seed=2, start=1000)
         Importer(store, workers=0).run([tmp_path / "more"])
         ids = [r[0] for r in store.conn.execute("SELECT id FROM posts WHERE id > 60")]
         assert ids
         assert {r[0] for r in store.conn.execute("SELECT DISTINCT id FROM dictionaries")} == {1, 2}
-        assert {p.id: p.raw for p in posts_by_ids(store, list(before), full=True)} == before
-        assert all(p.raw for p in posts_by_ids(store, ids, full=True))
+        assert {
+            p.id: p.raw for p in posts_by_ids(store, list(before), full=True, raw=True)
+        } == before
+        assert all(p.raw for p in posts_by_ids(store, ids, full=True, raw=True))
         assert store.check() == []
 
 

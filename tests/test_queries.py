@@ -54,7 +54,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 @pytest.fixture(scope="module")
 def posts(store: Store) -> list:
-    return list(iter_posts(store, full=True))
+    return list(iter_posts(store, full=True, raw=True))
 
 
 def test_queries_file_state_is_the_recorded_stat_and_hash(store: Store, posts):
@@ -214,7 +214,7 @@ def _bm25_oracle(store: Store, phrases: list[tuple[str, tuple[str, ...]]]) -> di
     idf = log((N - n + 0.5) / (n + 0.5)) (1e-6 when not positive)."""
     weights = dict(zip(FTS_COLUMNS, (float(w) for w in WEIGHTS.split(",")), strict=True))
     rows = {}
-    for post in iter_posts(store, full=True):
+    for post in iter_posts(store, full=True, raw=True):
         values = Store.fts_values(post.title, post.text or "", post.categories, post.tags,
                                   post.source)  # fmt: skip
         # fts_values gives (title, text, categories, tags, source), whatever the index's order

@@ -110,7 +110,7 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
         with store.transaction():
             fts = Store.fts_values(post.title, post.text, post.categories, post.tags, post.source)
             post_id = store.write_post(row, fts, None)
-        stored = posts_by_ids(store, [post_id], full=True)[0]
+        stored = posts_by_ids(store, [post_id], full=True, raw=True)[0]
     assert stored.title == "离岸人民币兑美元升至2018年以来最高水平"
     assert stored.date == "2021-12-08T10:46:18+08:00"
     assert row["date_utc"] == 1638931578
