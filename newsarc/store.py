@@ -373,8 +373,9 @@ class Store:
     def _index_hash_holds(stored: object, *columns: Any) -> bool:
         """Whether a stored ``index_hash`` (8 bytes, or an older archive's hex digest) is that
         of ``columns`` (``index_hash``'s arguments)."""
-        digest = Store._index_digest(*columns)
-        return stored == (digest.hex() if isinstance(stored, str) else digest[:8])
+        if isinstance(stored, str):
+            return stored == Store._index_digest(*columns).hex()
+        return stored == Store.index_hash(*columns)
 
     def _stored_fts(self, post_id: int) -> tuple[str, ...] | None:
         """The ``fts_values`` of a stored post's columns, or None when there is no such post."""
