@@ -275,12 +275,11 @@ def prepare(
                 f"unexpected {type(exc).__name__}: {exc} (please report this)", "internal error"
             ),
         )  # fmt: skip
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     prepared.external_id = post.external_id
     prepared.warnings = post.warnings
     prepared.row = post_row(
-        post, raw=decoded.text, encoding=decoded.encoding, hash=digest, path=path,
-        mtime_ns=mtime_ns, now=now, packer=_packer(dict_ref),
+        post, raw=decoded.text, encoding=decoded.encoding, hash=digest, now=int(time.time()),
+        packer=_packer(dict_ref),
     )  # fmt: skip
     # fold the text once, for both the search index and the story signature
     folded = fold_paragraphs(post.text)
@@ -487,6 +486,9 @@ class Importer:
         self.compact = compact
         self.tz = tz
         self.options = parse_options(tz)
+        #: as recorded with each file: NULL for the default options (read back so below),
+        #: 12 bytes a file less
+        self._recorded_options = None if self.options == parse_options(DEFAULT_TZ) else self.options
         self.prune = prune
         self.drafts = drafts
         #: files read again because their parse options changed: their post is rewritten
@@ -610,7 +612,8 @@ class Importer:
         state = file_state(self.store, spath)
         if state is not None and state.status == "failed":
             state = None  # a file that failed is read again, even unchanged
-        # archives made before options were recorded were read with the default time zone
+        # no options recorded: the default time zone (archives made before options were
+        # recorded, and every file read with the defaults since m009)
         if state is not None and (state.options or parse_options(DEFAULT_TZ)) != self.options:
             self._reparse.add(spath)
             self.result.reparsed += 1
@@ -724,7 +727,7 @@ class Importer:
             store.record_file(
                 p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash or None,
                 status=p.status, reason=p.reason, message=message.removeprefix(f"{p.path}: "),
-                options=self.options,
+                options=self._recorded_options,
             )  # fmt: skip
             return
         assert p.row is not None
@@ -768,5 +771,5 @@ class Importer:
                 result.duplicates += 1
         store.record_file(
             p.path, size=p.size, mtime_ns=p.mtime_ns, hash=p.hash, status=status, post_id=post_id,
-            warnings=p.warnings, options=self.options,
+            warnings=p.warnings, options=self._recorded_options,
         )  # fmt: skip

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .migrations import CATALOG_INDEX, COPIES_INDEX
 from .models import Post, body_blocks
-from .store import db_text
+from .store import db_text, read_digest
 
 if TYPE_CHECKING:
     from .store import Store
@@ -345,7 +345,7 @@ def raw_source(store: Store, post_id: int) -> RawSource | None:
     if row is None:
         return None
     raw = row[0] if row[3] is None else store.unpack(post_id, row[3]).raw
-    return RawSource(raw, row[1], row[2])
+    return RawSource(raw, row[1], read_digest(row[2]) or "")
 
 
 def post_texts(store: Store) -> Iterator[tuple[int, str, str]]:
@@ -378,11 +378,17 @@ def latest_dictionary(store: Store) -> Dictionary | None:
 
 def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | None:
     """The stored post with this article id, if any."""
+    # the file its content came from is its files row with status 'post' (``m009_lean_rows``);
+    # none when that file has since failed or been forgotten
     row = store.conn.execute(
-        "SELECT id, hash, source_mtime_ns, source_path FROM posts WHERE external_id = ?",
+        "SELECT p.id, p.hash, f.mtime_ns, f.path FROM posts p "
+        "LEFT JOIN files f ON f.post_id = p.id AND f.status = 'post' "
+        "WHERE p.external_id = ? ORDER BY f.path LIMIT 1",
         (db_text(external_id),),
     ).fetchone()
-    return StoredPost(*row) if row else None
+    if row is None:
+        return None
+    return StoredPost(row[0], read_digest(row[1]) or "", row[2], row[3])
 
 
 def file_state(store: Store, path: str) -> FileState | None:
@@ -397,7 +403,7 @@ def file_state(store: Store, path: str) -> FileState | None:
         return None
     size, mtime_ns, hash_, status, post_id, options, reason, message, warnings = row
     return FileState(
-        size, mtime_ns, hash_, status, post_id, options, reason, message,
+        size, mtime_ns, read_digest(hash_), status, post_id, options, reason, message,
         tuple(json.loads(warnings or "[]")),
     )  # fmt: skip
 

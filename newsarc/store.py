@@ -51,6 +51,21 @@ def db_text(value: str) -> str:
     return _SURROGATE.sub(_escape_surrogate, value)
 
 
+def stored_digest(digest: str | bytes | None) -> bytes | None:
+    """A sha256 as the archive keeps it: its 32 bytes (a hex digest, as archives before
+    ``m009_lean_rows`` kept it, is converted)."""
+    if isinstance(digest, str):
+        return bytes.fromhex(digest)
+    return digest
+
+
+def read_digest(value: str | bytes | None) -> str | None:
+    """A stored sha256 as the hex digest the rest of newsarc compares and shows."""
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
 def default_db_path() -> Path:
     """``$NEWSARC_DB``, else ``$XDG_DATA_HOME/newsarc/archive.db`` (``~/.local/share`` if unset)."""
     env = os.environ.get("NEWSARC_DB")
@@ -702,8 +717,6 @@ class Store:
                 row["title"], row["text"], row["categories"], row["tags"], row["source"]
             ),
         }
-        if row.get("source_path") is not None:
-            row["source_path"] = db_text(row["source_path"])
         columns = list(row)
         if post_id is None:
             cur = conn.execute(
@@ -762,9 +775,10 @@ class Store:
         self.conn.execute(
             "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
             "message, warnings, options, gone, seen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, datetime('now'))",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, CAST(strftime('%s', 'now') AS INTEGER))",
             (
-                db_text(path), post_id, size, mtime_ns, hash, status, reason, message,
+                db_text(path), post_id, size, mtime_ns, stored_digest(hash), status, reason,
+                message,
                 json.dumps(list(warnings), ensure_ascii=False) if warnings else None, options,
             ),
         )  # fmt: skip
@@ -1090,14 +1104,15 @@ def _earlier(a: tuple[int | None, int | None], b: tuple[int | None, int | None])
 
 
 def post_row(
-    post: ParsedPost, *, raw: str, encoding: str, hash: str, path: str, mtime_ns: int, now: str,
+    post: ParsedPost, *, raw: str, encoding: str, hash: str, now: int,
     packer: Packer | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The ``posts`` row (every column but ``id``, see ``migrations``) of a parsed post read
-    from the file at ``path``: its text as decoded, the encoding, the sha256 of its bytes and
-    its mtime. ``now`` is the import time (ISO 8601, UTC). With a ``packer``, raw, text and
-    body are packed into ``packed`` (and left ''). Pure: import workers call it in their own
-    processes."""
+    """The ``posts`` row (every column but ``id``, see ``migrations``) of a parsed post: its
+    file's text as decoded, the encoding and the sha256 of its bytes (hex; stored as 32 bytes).
+    ``now`` is the import time (seconds since the epoch). The file it came from is not in the
+    row: it is the post's ``files`` row with status 'post' (``m009_lean_rows``). With a
+    ``packer``, raw, text and body are packed into ``packed`` (and left ''). Pure: import
+    workers call it in their own processes."""
     row: dict[str, Any] = {
         "external_id": post.external_id,
         "title": post.title,
@@ -1116,9 +1131,9 @@ def post_row(
         "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
         "raw": raw,
         "encoding": encoding,
-        "hash": hash,
-        "source_path": path,
-        "source_mtime_ns": mtime_ns,
+        "hash": stored_digest(hash),
+        "source_path": None,  # kept NULL since m009: the files row says it
+        "source_mtime_ns": None,
         "imported_at": now,
         "updated_at": now,
         "story": None,  # its own story until the importer places it (``Store.plan_story``)

@@ -14,7 +14,7 @@ from newsarc.ingest import Importer, iter_files
 from newsarc.parse import parse_post
 from newsarc.queries import count_posts, file_state, posts_by_ids, similar_posts
 from newsarc.read import read_file
-from newsarc.store import Store
+from newsarc.store import Store, read_digest
 
 
 def expected_ids(folder: Path) -> set[str]:
@@ -29,8 +29,16 @@ def expected_ids(folder: Path) -> set[str]:
 
 
 def stored(store: Store) -> dict[str, dict]:
-    rows = store.conn.execute("SELECT external_id, title, text, hash, source_path FROM posts")
-    return {r[0]: {"title": r[1], "text": r[2], "hash": r[3], "source_path": r[4]} for r in rows}
+    """Each post's columns, and the file its content came from: its files row with status
+    'post' (the hex digest as the store reads it back)."""
+    rows = store.conn.execute(
+        "SELECT p.external_id, p.title, p.text, p.hash, f.path FROM posts p "
+        "LEFT JOIN files f ON f.post_id = p.id AND f.status = 'post'"
+    )
+    return {
+        r[0]: {"title": r[1], "text": r[2], "hash": read_digest(r[3]), "source_path": r[4]}
+        for r in rows
+    }
 
 
 def integrity(store: Store) -> None:

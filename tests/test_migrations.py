@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -225,3 +226,70 @@ def test_migrations_m007_converts_an_older_archive(tmp_path: Path, monkeypatch):
         paths = [r[0] for r in fresh.conn.execute("SELECT path FROM files")]
         assert paths and all(file_state(store, p)[:5] == file_state(fresh, p)[:5] for p in paths)  # type: ignore[index]
         assert store.check() == []
+
+
+def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
+    """An archive as m008 left it (hex digests, the source file in the posts row, ISO times,
+    the default options spelled out) gets the lean rows, and imports go on as before: the
+    same files are unchanged, a newer copy of a post still wins over its source file."""
+    import os
+    import shutil
+
+    from newsarc.ingest import Importer
+    from newsarc.queries import file_state, find_post_by_external_id
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    folder = tmp_path / "posts"
+    shutil.copytree(examples, folder)
+    db = tmp_path / "a.db"
+    with Store.open(db) as store:
+        Importer(store, workers=0).run([folder])
+        conn = store.conn
+        posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        # back to the rows of an archive made before m009
+        conn.execute("BEGIN")
+        conn.execute(
+            "UPDATE posts SET hash = lower(hex(hash)), imported_at = '2026-01-02T03:04:05+00:00', "
+            "updated_at = '2026-01-02T03:04:05+00:00', "
+            "source_path = (SELECT path FROM files WHERE post_id = posts.id AND status = 'post'), "
+            "source_mtime_ns = (SELECT mtime_ns FROM files WHERE post_id = posts.id "
+            "AND status = 'post')"
+        )
+        conn.execute(
+            "UPDATE files SET hash = lower(hex(hash)), seen_at = '2026-01-02 03:04:05', "
+            "options = 'tz=UTC+08:00'"
+        )
+        conn.execute("DELETE FROM _migrations WHERE name = 'm009_lean_rows'")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        conn.execute("COMMIT")
+        assert len(conn.execute("SELECT hash FROM posts").fetchone()[0]) == 64
+    with Store.open(db) as store:
+        conn = store.conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        row = conn.execute(
+            "SELECT count(*), sum(length(hash) = 32 AND typeof(hash) = 'blob'), "
+            "sum(source_path IS NULL AND source_mtime_ns IS NULL), "
+            "sum(imported_at = 1767323045 AND updated_at = 1767323045) FROM posts"
+        ).fetchone()
+        assert row == (posts, posts, posts, posts)
+        files = conn.execute(
+            "SELECT count(*), sum(typeof(hash) = 'blob'), sum(seen_at = 1767323045), "
+            "count(options) FROM files"
+        ).fetchone()
+        assert files[:3] == (files[0], files[0], files[0]) and files[3] == 0
+        path = next(folder.glob("*.md"))
+        state = file_state(store, str(path))
+        assert state is not None and state.hash == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert store.check() == []
+        again = Importer(store, workers=0).run([folder])
+        assert again.unchanged == again.files and again.imported == again.updated == 0
+        # a newer copy elsewhere wins over the file the post came from (found via its files row)
+        external_id = path.stem.rsplit("-", 1)[-1]
+        stored = find_post_by_external_id(store, external_id)
+        assert stored is not None and stored.source_path == str(path)
+        newer = tmp_path / "newer" / path.name
+        newer.parent.mkdir()
+        newer.write_text(path.read_text(encoding="utf-8") + "\n更新\n", encoding="utf-8")
+        os.utime(newer, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+        Importer(store, workers=0).run([newer])
+        assert find_post_by_external_id(store, external_id).source_path == str(newer)  # type: ignore[union-attr]

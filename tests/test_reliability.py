@@ -110,8 +110,8 @@ def assert_consistent(db: Path, *, rng: random.Random | None = None, exact: bool
         ).fetchall()
         assert {r[0] for r in with_file} == posts
         stored = conn.execute(
-            "SELECT count(*) FROM posts p JOIN files f ON f.path = p.source_path "
-            "WHERE f.post_id = p.id AND f.hash = p.hash"
+            "SELECT count(*) FROM posts p JOIN files f ON f.post_id = p.id "
+            "WHERE f.status = 'post' AND f.hash = p.hash"
         ).fetchone()[0]
         assert stored == len(posts), "each post's content comes from a recorded file"
         tags = {
