@@ -59,4 +59,5 @@ def test_bench_folder_size_counts_the_posts_not_the_story_labels(tmp_path: Path,
     (tmp_path / LABELS).write_bytes(b"z" * 5000)
     apparent, on_disk = run.folder_size(tmp_path)
     assert apparent == 1000
-    assert on_disk < 5000
+    posts = [tmp_path / "2021-06" / "a.md", tmp_path / "b.md"]
+    assert on_disk == sum(p.stat().st_blocks * 512 for p in posts)
