@@ -603,7 +603,12 @@ def iter_matches(
     if sort == "rank" and include is not None:
         inner, params, order = _ranked_sql(include, exclude, filters, title_terms)
         if title_terms and limit is not None:
-            fast = _title_page(store, inner, params, order, limit, offset, title_terms)
+            # with one title term, every candidate of the fast page has it in its title: its
+            # in_title is 1 for all, so the page is ranked without testing each one again
+            # (building the title matches' set a second time: 48 ms for 的 at 1M)
+            one = _ranked_sql(include, exclude, filters, ()) if len(title_terms) == 1 else None
+            fast_inner, fast_params = (one[0], one[1]) if one else (inner, params)
+            fast = _title_page(store, fast_inner, fast_params, order, limit, offset, title_terms)
             if fast is not None:
                 page, total = fast
                 return MatchStream(iter(page), total)
