@@ -196,6 +196,11 @@ def parse_options(tz: dt.tzinfo) -> str:
     return f"tz={tz}"
 
 
+#: the options of a file read with the defaults; recorded as NULL (``m009_lean_rows``), as
+#: archives from before options were recorded have them
+DEFAULT_OPTIONS = parse_options(DEFAULT_TZ)
+
+
 _ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 
 
@@ -486,9 +491,8 @@ class Importer:
         self.compact = compact
         self.tz = tz
         self.options = parse_options(tz)
-        #: as recorded with each file: NULL for the default options (read back so below),
-        #: 12 bytes a file less
-        self._recorded_options = None if self.options == parse_options(DEFAULT_TZ) else self.options
+        #: as recorded with each file: NULL for the defaults, 12 bytes a file less
+        self._recorded_options = None if self.options == DEFAULT_OPTIONS else self.options
         self.prune = prune
         self.drafts = drafts
         #: files read again because their parse options changed: their post is rewritten
@@ -612,9 +616,7 @@ class Importer:
         state = file_state(self.store, spath)
         if state is not None and state.status == "failed":
             state = None  # a file that failed is read again, even unchanged
-        # no options recorded: the default time zone (archives made before options were
-        # recorded, and every file read with the defaults since m009)
-        if state is not None and (state.options or parse_options(DEFAULT_TZ)) != self.options:
+        if state is not None and (state.options or DEFAULT_OPTIONS) != self.options:
             self._reparse.add(spath)
             self.result.reparsed += 1
             return (spath, st.st_size, st.st_mtime_ns, None, self.tz, self.dict_ref)

@@ -323,11 +323,12 @@ def m008_story_copies(conn: sqlite3.Connection) -> None:
     )
 
 
-def _unhex(value: str | bytes | None) -> str | bytes | None:
-    """A 64-character hex digest as its 32 bytes; anything else (NULL, bytes) as it is."""
+def _unhex(value: str | bytes | None, keep: int = 32) -> str | bytes | None:
+    """A 64-character hex digest as its first ``keep`` bytes; anything else (NULL, bytes, text
+    that is not a digest) as it is."""
     if isinstance(value, str) and len(value) == 64:
         try:
-            return bytes.fromhex(value)
+            return bytes.fromhex(value)[:keep]
         except ValueError:
             return value
     return value
@@ -344,6 +345,8 @@ def m009_lean_rows(conn: sqlite3.Connection) -> None:
 
     - ``posts.hash`` and ``files.hash``: the sha256 as its 32 bytes, not 64 hex characters
       (``store.stored_digest``; readers get the hex digest back, ``store.read_digest``);
+      ``posts.index_hash`` written as a hex digest: its first 8 bytes, as ``Store.index_hash``
+      makes it now;
     - ``posts.source_path`` and ``source_mtime_ns`` are left NULL: the file a post's content
       came from is its ``files`` row with status 'post', which holds the same path and mtime
       (a third copy of every path, with the files table and its post_id index);
@@ -354,19 +357,20 @@ def m009_lean_rows(conn: sqlite3.Connection) -> None:
     The columns stay (dropping one rewrites the table and breaks SQL that names it). One
     transaction: an interrupted migration leaves the archive as it was. The rows shrink in
     place; ``maintenance --vacuum`` (or the next large import) returns the freed pages."""
-    from .dates import DEFAULT_TZ
-    from .ingest import parse_options
+    from .ingest import DEFAULT_OPTIONS
 
     conn.create_function("newsarc_unhex", 1, _unhex, deterministic=True)
+    conn.create_function("newsarc_unhex", 2, _unhex, deterministic=True)
     conn.execute(
-        "UPDATE posts SET hash = newsarc_unhex(hash), source_path = NULL, "
+        "UPDATE posts SET hash = newsarc_unhex(hash), index_hash = newsarc_unhex(index_hash, 8), "
+        "source_path = NULL, "
         f"source_mtime_ns = NULL, imported_at = {_EPOCH.format('imported_at')}, "
         f"updated_at = {_EPOCH.format('updated_at')}"
     )
     conn.execute(
         f"UPDATE files SET hash = newsarc_unhex(hash), seen_at = {_EPOCH.format('seen_at')}, "
         "options = CASE WHEN options = ? THEN NULL ELSE options END",
-        (parse_options(DEFAULT_TZ),),
+        (DEFAULT_OPTIONS,),
     )
 
 

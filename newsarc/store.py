@@ -371,26 +371,12 @@ class Store:
         faster than folding, so checking a large archive takes seconds, not minutes.
 
         The first 8 bytes of their sha256, a BLOB (the column's TEXT affinity would turn an
-        integer into 20 characters). Archives written before kept the whole hex digest (64
-        bytes a post), which ``_index_hash_holds`` still accepts."""
-        return Store._index_digest(title, text, categories, tags, source)[:8]
-
-    @staticmethod
-    def _index_digest(
-        title: str, text: str, categories: str, tags: str, source: str | None
-    ) -> bytes:
+        integer into 20 characters); ``m009_lean_rows`` converts the whole hex digests that
+        archives written before kept."""
         import hashlib
 
         data = "\x1f".join((title, text, categories, tags, source or ""))
-        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).digest()
-
-    @staticmethod
-    def _index_hash_holds(stored: object, *columns: Any) -> bool:
-        """Whether a stored ``index_hash`` (8 bytes, or an older archive's hex digest) is that
-        of ``columns`` (``index_hash``'s arguments)."""
-        if isinstance(stored, str):
-            return stored == Store._index_digest(*columns).hex()
-        return stored == Store.index_hash(*columns)
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).digest()[:8]
 
     def _stored_fts(self, post_id: int) -> tuple[str, ...] | None:
         """The ``fts_values`` of a stored post's columns, or None when there is no such post."""
@@ -593,7 +579,7 @@ class Store:
                 text = self.text_of(post_id, text, packed)
             except DamagedPostError:
                 continue  # named by _check_packed
-            if not self._index_hash_holds(stored, title, text, categories, tags, source):
+            if stored != self.index_hash(title, text, categories, tags, source):
                 stale.append(post_id)
         if not stale:
             return []

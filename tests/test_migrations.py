@@ -230,7 +230,7 @@ def test_migrations_m007_converts_an_older_archive(tmp_path: Path, monkeypatch):
 
 def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
     """An archive as m008 left it (hex digests, the source file in the posts row, ISO times,
-    the default options spelled out) gets the lean rows, and imports go on as before: the
+    the default options spelled out, index hashes as whole hex digests) gets the lean rows, and imports go on as before: the
     same files are unchanged, a newer copy of a post still wins over its source file."""
     import os
     import shutil
@@ -259,6 +259,14 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
             "UPDATE files SET hash = lower(hex(hash)), seen_at = '2026-01-02 03:04:05', "
             "options = 'tz=UTC+08:00'"
         )
+        # index hashes as whole hex digests, as archives kept them before 2026-12
+        rows = conn.execute("SELECT id, title, text, categories, tags, source, packed FROM posts")
+        for post_id, title, text, categories, tags, source, packed in rows.fetchall():
+            data = "\x1f".join(
+                (title, store.text_of(post_id, text, packed), categories, tags, source or "")
+            )
+            digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+            conn.execute("UPDATE posts SET index_hash = ? WHERE id = ?", (digest, post_id))
         conn.execute("DELETE FROM _migrations WHERE name = 'm009_lean_rows'")
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
         conn.execute("COMMIT")
@@ -269,9 +277,10 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
         row = conn.execute(
             "SELECT count(*), sum(length(hash) = 32 AND typeof(hash) = 'blob'), "
             "sum(source_path IS NULL AND source_mtime_ns IS NULL), "
-            "sum(imported_at = 1767323045 AND updated_at = 1767323045) FROM posts"
+            "sum(imported_at = 1767323045 AND updated_at = 1767323045), "
+            "sum(typeof(index_hash) = 'blob' AND length(index_hash) = 8) FROM posts"
         ).fetchone()
-        assert row == (posts, posts, posts, posts)
+        assert row == (posts, posts, posts, posts, posts)
         files = conn.execute(
             "SELECT count(*), sum(typeof(hash) = 'blob'), sum(seen_at = 1767323045), "
             "count(options) FROM files"
@@ -280,7 +289,7 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
         path = next(folder.glob("*.md"))
         state = file_state(store, str(path))
         assert state is not None and state.hash == hashlib.sha256(path.read_bytes()).hexdigest()
-        assert store.check() == []
+        assert store.check() == []  # the converted index hashes are those of the rows
         again = Importer(store, workers=0).run([folder])
         assert again.unchanged == again.files and again.imported == again.updated == 0
         # a newer copy elsewhere wins over the file the post came from (found via its files row)
@@ -293,3 +302,6 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
         os.utime(newer, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
         Importer(store, workers=0).run([newer])
         assert find_post_by_external_id(store, external_id).source_path == str(newer)  # type: ignore[union-attr]
+        # a row edited behind newsarc's back is still found
+        conn.execute("UPDATE posts SET title = title || '!' WHERE id = 1")
+        assert any("changed since it was indexed" in p for p in store.check())

@@ -42,25 +42,6 @@ def test_store_check_finds_nothing_on_a_healthy_archive(store: Store):
     assert store.check() == []
 
 
-def test_store_check_accepts_the_hex_index_hashes_of_older_archives(store: Store):
-    """Archives written before kept the whole sha256 as hex: still read as the row's hash, and
-    still found stale when the row changed."""
-    import hashlib
-
-    rows = store.conn.execute("SELECT id, title, text, categories, tags, source FROM posts")
-    for post_id, title, text, categories, tags, source in rows.fetchall():
-        data = "\x1f".join(
-            (title, store.text_of(post_id, text, None), categories, tags, source or "")
-        )
-        digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
-        store.conn.execute("UPDATE posts SET index_hash = ? WHERE id = ?", (digest, post_id))
-    store.conn.commit()
-    assert store.check() == []
-    store.conn.execute("UPDATE posts SET index_hash = ? WHERE id = 1", ("0" * 64,))
-    store.conn.commit()
-    assert any("changed since it was indexed" in p for p in store.check())
-
-
 def test_store_check_finds_a_post_missing_from_the_index(store: Store):
     store.conn.execute(
         "INSERT INTO posts (external_id, title, tags, text, body, meta, raw, hash) "
