@@ -131,6 +131,15 @@ def local_datetime(iso: str | None) -> str | None:
     return f"{iso[:10]} {iso[11:19]}" if iso else None
 
 
+def local_as_utc(bound: str) -> int | None:
+    """A local date-time bound (``LOCAL_FORMAT``) read as if it were UTC, in epoch seconds;
+    None if it is not in that form. Any post at that local time is within a day of it."""
+    try:
+        return int(dt.datetime.strptime(bound, LOCAL_FORMAT).replace(tzinfo=dt.UTC).timestamp())
+    except (ValueError, OverflowError):
+        return None
+
+
 def period_bound(value: str, *, end: bool) -> str | int:
     """A ``--since``/``--until`` bound: ``2022``, ``2022-04``, ``2022-04-09`` or a date-time.
 

@@ -283,7 +283,7 @@ def prepare(
     prepared.external_id = post.external_id
     prepared.warnings = post.warnings
     prepared.row = post_row(
-        post, raw=decoded.text, encoding=decoded.encoding, hash=digest, now=int(time.time()),
+        post, raw=decoded.text, encoding=decoded.encoding, now=int(time.time()),
         packer=_packer(dict_ref),
     )  # fmt: skip
     # fold the text once, for both the search index and the story signature

@@ -374,6 +374,103 @@ def m009_lean_rows(conn: sqlite3.Connection) -> None:
     )
 
 
+def m010_files_by_hash(conn: sqlite3.Connection) -> None:
+    """Each path and file hash stored once, an index fewer (issue 14: ~150 bytes a post):
+
+    - ``files`` becomes a rowid table whose ``id`` is a hash of the path (``store.file_key``;
+      the next free id of ``store.FILE_SLOTS`` when another path holds it): a path's row is
+      found by a range of ids, and there is no index of paths, which held a second copy of
+      every path (and ``idx_files_post_id`` a third). ``hash`` and ``seen_at`` are declared
+      BLOB and INTEGER, as they are stored;
+    - ``idx_posts_local_date`` goes: a bound on the local date is also a bound on the instant
+      (a post's offset is less than a day), so ``Filters`` ranges over ``idx_posts_date_utc``;
+    - ``posts.encoding`` is NULL for UTF-8, which readers take as the default;
+    - ``posts.hash`` is empty: the sha256 of a post's source file is in that file's row (status
+      'post'), as its path and mtime are since ``m009_lean_rows``;
+    - ``posts.updated_at`` is NULL until the post is rewritten (it was ``imported_at``).
+
+    One transaction, as every migration: interrupted, the archive stays as it was."""
+    from .store import FILE_SLOTS, file_key
+
+    names = [c[1] for c in conn.execute("PRAGMA table_info(files)")]
+    if "id" not in names:
+        columns = (
+            "path", "post_id", "size", "mtime_ns", "hash", "status", "reason", "seen_at",
+            "warnings", "message", "options", "gone",
+        )  # fmt: skip
+        conn.execute(
+            "CREATE TABLE files_new (id INTEGER PRIMARY KEY, path TEXT NOT NULL, "
+            "post_id INTEGER REFERENCES posts(id), size INTEGER, mtime_ns INTEGER, hash BLOB, "
+            "status TEXT, reason TEXT, seen_at INTEGER, warnings TEXT, message TEXT, "
+            "options TEXT, gone INTEGER NOT NULL DEFAULT 0)"
+        )
+        present = [c for c in columns if c in names]
+        taken: set[int] = set()
+        insert = (
+            f"INSERT INTO files_new (id, {', '.join(present)}) "
+            f"VALUES (?, {', '.join('?' * len(present))})"
+        )
+        rows = conn.execute(f"SELECT {', '.join(present)} FROM files ORDER BY path")
+        for row in rows:
+            key = file_key(row[0])
+            slot = next((k for k in range(key, key + FILE_SLOTS) if k not in taken), None)
+            if slot is None:
+                raise sqlite3.DatabaseError(f"{row[0]}: no free files row for this path")
+            taken.add(slot)
+            conn.execute(insert, (slot, *row))
+        conn.execute("DROP TABLE files")
+        conn.execute("ALTER TABLE files_new RENAME TO files")
+        conn.execute("CREATE INDEX idx_files_post_id ON files (post_id)")
+    conn.execute("DROP INDEX IF EXISTS idx_posts_local_date")
+    conn.execute(
+        "UPDATE posts SET encoding = CASE WHEN encoding = 'utf-8' THEN NULL ELSE encoding END, "
+        "hash = x'', updated_at = CASE WHEN updated_at = imported_at THEN NULL ELSE updated_at END"
+    )
+
+
+#: a post's tags and categories: (its row's JSON column, the view of names, the table of
+#: ids, the name or id column), see ``m011_label_ids``
+LABEL_TABLES = (
+    ("tags", "post_tags", "post_tag_ids", "tag"),
+    ("categories", "post_categories", "post_category_ids", "category"),
+)
+
+
+def m011_label_ids(conn: sqlite3.Connection) -> None:
+    """Tags and categories by number (issue 14: about 45 bytes a post): each name once in
+    ``labels`` (shared by tags and categories), and ``post_tag_ids (tag, post_id)``,
+    ``post_category_ids (category, post_id)`` holding its id, WITHOUT ROWID with an index on
+    ``post_id`` as before. The names were in both the table and its post_id index, for every
+    post. ``post_tags (tag, post_id)`` and ``post_categories (category, post_id)`` stay, as
+    views: every query that reads them (and SQL users, Datasette) reads what it read."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS labels (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
+    )
+    for _, view, table, column in LABEL_TABLES:
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (view,)).fetchone()
+        if kind and kind[0] == "view":
+            continue
+        conn.execute(
+            f"CREATE TABLE {table} ({column} INTEGER NOT NULL REFERENCES labels(id), "
+            f"post_id INTEGER NOT NULL REFERENCES posts(id), PRIMARY KEY ({column}, post_id)) "
+            "WITHOUT ROWID"
+        )
+        if kind:
+            conn.execute(
+                f"INSERT OR IGNORE INTO labels (name) SELECT DISTINCT {column} FROM {view}"
+            )
+            conn.execute(
+                f"INSERT INTO {table} ({column}, post_id) SELECT l.id, v.post_id FROM {view} v "
+                f"JOIN labels l ON l.name = v.{column}"
+            )
+            conn.execute(f"DROP TABLE {view}")
+        conn.execute(f"CREATE INDEX idx_{table}_post_id ON {table} (post_id)")
+        conn.execute(
+            f"CREATE VIEW {view} AS SELECT l.name AS {column}, t.post_id AS post_id "
+            f"FROM {table} t JOIN labels l ON l.id = t.{column}"
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
@@ -384,6 +481,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m007_compact_archive,
     m008_story_copies,
     m009_lean_rows,
+    m010_files_by_hash,
+    m011_label_ids,
 ]
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .dates import local_as_utc
 from .migrations import CATALOG_INDEX, COPIES_INDEX
 from .models import Post, body_blocks
-from .store import db_text, read_digest
+from .store import db_text, file_where, read_digest
 
 if TYPE_CHECKING:
     from .store import Store
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 BATCH = 500
 #: ids bound in one ``IN (…)``, well under SQLite's limit on parameters
 _CHUNK = 500
+_DAY = 86400
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -34,7 +36,7 @@ class StoredPost(NamedTuple):
     """What an import needs to know of a post already stored under an article id."""
 
     id: int
-    hash: str
+    hash: str | None  # of its source file (None: no longer recorded)
     source_mtime_ns: int | None
     source_path: str | None
 
@@ -64,12 +66,13 @@ class FileNote(NamedTuple):
 
 
 class RawSource(NamedTuple):
-    """A post's original text, the encoding it was read in and the sha256 of the file's bytes:
-    enough to give back the file byte for byte."""
+    """A post's original text, the encoding it was read in and the sha256 of the file's bytes
+    (None when its source file is no longer recorded): enough to give back the file byte for
+    byte."""
 
     raw: str
     encoding: str | None
-    hash: str
+    hash: str | None
 
 
 class Dictionary(NamedTuple):
@@ -150,10 +153,19 @@ class Filters:
         if self.tag is not None:
             where.append(f"{alias}.id IN (SELECT post_id FROM post_tags WHERE tag = ?)")
             params.append(db_text(self.tag))
-        for bound, op in ((self.since, ">="), (self.until, "<")):
-            if bound is not None:
-                column = "date_utc" if isinstance(bound, int) else "local_date"
-                where.append(f"{alias}.{column} {op} ?")
+        for bound, op, slack in ((self.since, ">=", -_DAY), (self.until, "<", _DAY)):
+            if isinstance(bound, int):
+                where.append(f"{alias}.date_utc {op} ?")
+                params.append(bound)
+            elif bound is not None:
+                # a post's offset is less than a day, so its instant is within a day of its
+                # local time read as UTC: that bound on date_utc lets its index find the range
+                # (the archive keeps no index of local dates), the local bound decides
+                near = local_as_utc(bound)
+                if near is not None:
+                    where.append(f"{alias}.date_utc {op} ?")
+                    params.append(near + slack)
+                where.append(f"{alias}.local_date {op} ?")
                 params.append(bound)
         return where, params
 
@@ -328,9 +340,9 @@ def resolve(store: Store, ref: str) -> int | None:
     except (OSError, RuntimeError):
         pass
     for candidate in candidates:
+        where, params = file_where(candidate)
         row = conn.execute(
-            "SELECT post_id FROM files WHERE path = ? AND post_id IS NOT NULL",
-            (db_text(candidate),),
+            f"SELECT post_id FROM files WHERE {where} AND post_id IS NOT NULL", params
         ).fetchone()
         if row:
             return int(row[0])
@@ -339,13 +351,18 @@ def resolve(store: Store, ref: str) -> int | None:
 
 def raw_source(store: Store, post_id: int) -> RawSource | None:
     """A post's original text, encoding and file hash, for byte-exact output."""
+    # the hash is its source file's (the files row with status 'post'): none when that file
+    # has since failed or been forgotten, and then the text is encoded as it was decoded
     row = store.conn.execute(
-        "SELECT raw, encoding, hash, packed FROM posts WHERE id = ?", (post_id,)
+        "SELECT p.raw, p.encoding, f.hash, p.packed FROM posts p "
+        "LEFT JOIN files f ON f.post_id = p.id AND f.status = 'post' "
+        "WHERE p.id = ? ORDER BY f.path LIMIT 1",
+        (post_id,),
     ).fetchone()
     if row is None:
         return None
     raw = row[0] if row[3] is None else store.unpack(post_id, row[3]).raw
-    return RawSource(raw, row[1], read_digest(row[2]) or "")
+    return RawSource(raw, row[1], read_digest(row[2]))
 
 
 def post_texts(store: Store) -> Iterator[tuple[int, str, str]]:
@@ -381,23 +398,23 @@ def find_post_by_external_id(store: Store, external_id: str) -> StoredPost | Non
     # the file its content came from is its files row with status 'post' (``m009_lean_rows``);
     # none when that file has since failed or been forgotten
     row = store.conn.execute(
-        "SELECT p.id, p.hash, f.mtime_ns, f.path FROM posts p "
+        "SELECT p.id, f.hash, f.mtime_ns, f.path FROM posts p "
         "LEFT JOIN files f ON f.post_id = p.id AND f.status = 'post' "
         "WHERE p.external_id = ? ORDER BY f.path LIMIT 1",
         (db_text(external_id),),
     ).fetchone()
     if row is None:
         return None
-    return StoredPost(row[0], read_digest(row[1]) or "", row[2], row[3])
+    return StoredPost(row[0], read_digest(row[1]), row[2], row[3])
 
 
 def file_state(store: Store, path: str) -> FileState | None:
     """What was recorded for a file path, if it was seen before."""
+    where, params = file_where(path)
     row = store.conn.execute(
         "SELECT size, mtime_ns, hash, status, post_id, options, reason, message, warnings "
-        "FROM files "
-        "WHERE path = ?",
-        (db_text(path),),
+        f"FROM files WHERE {where}",
+        params,
     ).fetchone()
     if row is None:
         return None
@@ -410,10 +427,11 @@ def file_state(store: Store, path: str) -> FileState | None:
 
 def recorded_paths(store: Store, root: str) -> Iterator[tuple[str, bool]]:
     """The recorded file paths that are ``root`` or under the folder ``root``, and whether each
-    is marked gone, for finding deleted files (a range of the primary key: no full scan)."""
+    is marked gone, for finding deleted files. A scan of the table (its rows are found by a
+    hash of the path, ``store.file_key``: no index of paths is kept), in no particular order."""
     folder = db_text(root).rstrip(os.sep) + os.sep
     yield from store.conn.execute(
-        "SELECT path, gone FROM files WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path",
+        "SELECT path, gone FROM files WHERE path = ? OR (path >= ? AND path < ?)",
         (db_text(root), folder, folder[:-1] + chr(ord(os.sep) + 1)),
     )
 
@@ -731,7 +749,7 @@ def _category_counts(
     ).fetchall()
     distinct = len(rows)
     none_where, none_params = selection_where(
-        filters, include, exclude, ["posts.id NOT IN (SELECT post_id FROM post_categories)"]
+        filters, include, exclude, ["posts.id NOT IN (SELECT post_id FROM post_category_ids)"]
     )
     uncategorised = count_posts(store, none_where, none_params)
     counts = [Count(*r) for r in rows]
@@ -837,12 +855,23 @@ class DayCount(NamedTuple):
     posts: int
 
 
+def _label_join(alias: str, label: str) -> str:
+    """LEFT JOINs giving each post of ``alias`` its categories (``cl.name``) or tags
+    (``tl.name``), from the tables of ids: the views ``post_categories`` and ``post_tags`` are
+    joins, which SQLite does not flatten as the right side of a LEFT JOIN (``m011_label_ids``)."""
+    short = label[0]
+    return (
+        f"LEFT JOIN post_{label}_ids {short} ON {short}.post_id = {alias}.id "
+        f"LEFT JOIN labels {short}l ON {short}l.id = {short}.{label}"
+    )
+
+
 #: what a trend can split by → (the group's column in the match set ``m``, a join on ``m``)
 TREND_SPLITS: dict[str | None, tuple[str, str]] = {
     None: ("NULL", ""),
     "source": ("m.source", ""),
-    "category": ("c.category", "LEFT JOIN post_categories c ON c.post_id = m.id"),
-    "tag": ("t.tag", "LEFT JOIN post_tags t ON t.post_id = m.id"),
+    "category": ("cl.name", _label_join("m", "category")),
+    "tag": ("tl.name", _label_join("m", "tag")),
 }
 
 
@@ -1463,7 +1492,7 @@ def story_stats(
     return StoryStats(
         posts=posts,
         stories=n_stories,
-        categories=counts("c.category", "LEFT JOIN post_categories c ON c.post_id = posts.id"),
+        categories=counts("cl.name", _label_join("posts", "category")),
         sources=counts("posts.source"),
         months=[
             StoryCount(*r)

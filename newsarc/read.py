@@ -105,12 +105,16 @@ def read_file(path: Path) -> tuple[bytes, Decoded]:
     return data, decode(data, str(path))
 
 
-def encode(text: str, encoding: str | None, sha256: str) -> bytes:
+def encode(text: str, encoding: str | None, sha256: str | None) -> bytes:
     """The inverse of ``decode``: the bytes of the file that ``text`` was read from, given the
     encoding it was read in and the SHA-256 (hex) of the original bytes. Each encoding the file
     may have had is tried and checked against the hash; when none reproduces it (the stored text
-    was changed, or an encoder is not its decoder's inverse), the text is returned as UTF-8."""
-    for data in _encodings_of(text, encoding or "utf-8"):
+    was changed, or an encoder is not its decoder's inverse), the text is returned as UTF-8.
+    Without a hash (the file is no longer recorded), the most likely bytes: in ``encoding``."""
+    candidates = _encodings_of(text, encoding or "utf-8")
+    if sha256 is None:
+        return next(candidates, None) or text.encode("utf-8")
+    for data in candidates:
         if hashlib.sha256(data).hexdigest() == sha256:
             return data
     return text.encode("utf-8")

@@ -2,15 +2,17 @@
 maintenance. The schema is made by ``migrations``; every read query is in ``queries``.
 
 Tables (see README "Schema"): ``posts`` (one row per article, built by ``post_row``),
-``post_tags``, ``files`` (every file path seen, with size, mtime and hash for incremental
-imports), ``posts_fts`` (a contentless FTS5 index of n-gram tokens, see ``fold``), ``settings``
-and ``_migrations``.
+``post_tag_ids``, ``post_category_ids`` and ``labels`` (tags and categories by id; the views
+``post_tags``, ``post_categories`` name them), ``files`` (every file path seen, with size,
+mtime and hash for incremental imports), ``posts_fts`` (a contentless FTS5 index of n-gram
+tokens, see ``fold``), ``settings`` and ``_migrations``.
 
 Writes happen in short ``BEGIN IMMEDIATE`` transactions; readers never block thanks to WAL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import migrations
 from .dates import format_date
 from .errors import DamagedPostError, StoreError
-from .migrations import INDEX_VERSION, MIGRATIONS, UNPACKED_INDEX
+from .migrations import INDEX_VERSION, LABEL_TABLES, MIGRATIONS, UNPACKED_INDEX
 from .models import body_skeleton, count_of
 from .packing import DamagedValue  # packing loads zstandard only when it first unpacks
 
@@ -49,6 +51,26 @@ def db_text(value: str) -> str:
     if _SURROGATE.search(value) is None:
         return value
     return _SURROGATE.sub(_escape_surrogate, value)
+
+
+#: a ``files`` row's id is a hash of its path (``file_key``), so the path is stored once, with
+#: no index of paths beside it; a path whose id another path holds (a 62-bit hash collision)
+#: takes the next free one of this many
+FILE_SLOTS = 8
+
+
+def file_key(path: str) -> int:
+    """The first id a path's ``files`` row may have: 62 bits of the BLAKE2b hash of its stored
+    form (``db_text``), so that the ``FILE_SLOTS`` ids from it are positive 64-bit integers."""
+    digest = hashlib.blake2b(db_text(path).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 2
+
+
+def file_where(path: str) -> tuple[str, list[Any]]:
+    """The condition (on ``files``, unaliased) that finds a path's row, and its parameters: a
+    range of at most ``FILE_SLOTS`` ids, then the path itself."""
+    key = file_key(path)
+    return "id >= ? AND id < ? AND path = ?", [key, key + FILE_SLOTS, db_text(path)]
 
 
 def stored_digest(digest: str | bytes | None) -> bytes | None:
@@ -713,27 +735,33 @@ class Store:
             post_id = int(cur.lastrowid or 0)
         else:
             self._fts_delete(post_id)
-            conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
-            conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
+            self._delete_labels(post_id)
+            # rewritten: updated now (the row's import time), first imported as before
+            row["updated_at"] = row["imported_at"]
             columns = [c for c in columns if c != "imported_at"]
             conn.execute(
                 f"UPDATE posts SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
                 [row[c] for c in columns] + [post_id],
             )
-        conn.executemany(
-            "INSERT OR IGNORE INTO post_tags (tag, post_id) VALUES (?, ?)",
-            [(tag, post_id) for tag in json.loads(row["tags"])],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO post_categories (category, post_id) VALUES (?, ?)",
-            [(category, post_id) for category in json.loads(row["categories"])],
-        )
+        for key, _, table, column in LABEL_TABLES:
+            names = [(name,) for name in json.loads(row[key])]
+            if names:
+                conn.executemany("INSERT OR IGNORE INTO labels (name) VALUES (?)", names)
+                conn.executemany(
+                    f"INSERT OR IGNORE INTO {table} ({column}, post_id) "
+                    "SELECT id, ? FROM labels WHERE name = ?",
+                    [(post_id, name) for (name,) in names],
+                )
         conn.execute(
             "INSERT INTO posts_fts(rowid, title, text, category, tags, source) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (post_id, *fts),
         )
         return post_id
+
+    def _delete_labels(self, post_id: int) -> None:
+        for _, _, table, _ in LABEL_TABLES:
+            self.conn.execute(f"DELETE FROM {table} WHERE post_id = ?", (post_id,))
 
     def mark_duplicates(self, post_id: int, source_path: str) -> None:
         """Every other file of a post becomes a duplicate copy: ``source_path``'s content won."""
@@ -758,22 +786,44 @@ class Store:
     ) -> None:
         """Remember a file seen by an import: its stat and hash, what became of it (and why),
         its warnings and the parse ``options`` it was read with."""
-        self.conn.execute(
-            "INSERT OR REPLACE INTO files (path, post_id, size, mtime_ns, hash, status, reason, "
-            "message, warnings, options, gone, seen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, CAST(strftime('%s', 'now') AS INTEGER))",
-            (
-                db_text(path), post_id, size, mtime_ns, stored_digest(hash), status, reason,
-                message,
-                json.dumps(list(warnings), ensure_ascii=False) if warnings else None, options,
-            ),
-        )  # fmt: skip
+        values = [
+            post_id, size, mtime_ns, stored_digest(hash), status, reason, message,
+            json.dumps(list(warnings), ensure_ascii=False) if warnings else None, options,
+        ]  # fmt: skip
+        columns = "post_id, size, mtime_ns, hash, status, reason, message, warnings, options"
+        where, params = file_where(path)
+        now = "CAST(strftime('%s', 'now') AS INTEGER)"
+        updated = self.conn.execute(
+            f"UPDATE files SET ({columns}, gone, seen_at) = "
+            f"(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, {now}) WHERE {where}",
+            values + params,
+        ).rowcount
+        if not updated:
+            self.conn.execute(
+                f"INSERT INTO files (id, path, {columns}, gone, seen_at) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, {now})",
+                [self._free_file_id(path), db_text(path), *values],
+            )
+
+    def _free_file_id(self, path: str) -> int:
+        """The first id of ``path``'s slots (``file_key``) that no row holds."""
+        key = file_key(path)
+        taken = {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM files WHERE id >= ? AND id < ?", (key, key + FILE_SLOTS)
+            )
+        }
+        for candidate in range(key, key + FILE_SLOTS):
+            if candidate not in taken:
+                return candidate
+        raise StoreError(f"{path}: no free files row for this path ({FILE_SLOTS} hash collisions)")
 
     def mark_gone(self, paths: Sequence[str], gone: bool) -> None:
         """Mark recorded files as no longer found (``gone``) or found again."""
-        self.conn.executemany(
-            "UPDATE files SET gone = ? WHERE path = ?", [(int(gone), db_text(p)) for p in paths]
-        )
+        for path in paths:
+            where, params = file_where(path)
+            self.conn.execute(f"UPDATE files SET gone = ? WHERE {where}", [int(gone), *params])
 
     def prune(self) -> tuple[int, int]:
         """Forget the files marked gone, and delete the posts left with no file. Returns how
@@ -790,16 +840,15 @@ class Store:
         for post_id in orphans:
             self.detach_story(post_id)  # a story it heads passes to its next post
             self._fts_delete(post_id)
-            conn.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
-            conn.execute("DELETE FROM post_categories WHERE post_id = ?", (post_id,))
+            self._delete_labels(post_id)
             conn.execute("DELETE FROM posts WHERE id = ?", (post_id,))
         return files, len(orphans)
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         """Same content, new mtime (a ``touch`` or a copy): remember the new stat."""
+        where, params = file_where(path)
         self.conn.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
-            (size, mtime_ns, db_text(path)),
+            f"UPDATE files SET size = ?, mtime_ns = ? WHERE {where}", [size, mtime_ns, *params]
         )
 
     # -- stories (see ``stories``; the tables are described in ``migrations.m006_stories``) ----
@@ -1090,15 +1139,14 @@ def _earlier(a: tuple[int | None, int | None], b: tuple[int | None, int | None])
 
 
 def post_row(
-    post: ParsedPost, *, raw: str, encoding: str, hash: str, now: int,
-    packer: Packer | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    post: ParsedPost, *, raw: str, encoding: str, now: int, packer: Packer | None = None
+) -> dict[str, Any]:
     """The ``posts`` row (every column but ``id``, see ``migrations``) of a parsed post: its
-    file's text as decoded, the encoding and the sha256 of its bytes (hex; stored as 32 bytes).
-    ``now`` is the import time (seconds since the epoch). The file it came from is not in the
-    row: it is the post's ``files`` row with status 'post' (``m009_lean_rows``). With a
-    ``packer``, raw, text and body are packed into ``packed`` (and left ''). Pure: import
-    workers call it in their own processes."""
+    file's text as decoded and the encoding it was read in. ``now`` is the import time
+    (seconds since the epoch). The file it came from, and the sha256 of that file's bytes, are
+    not in the row: they are the post's ``files`` row with status 'post' (``m009_lean_rows``,
+    ``m010_files_by_hash``). With a ``packer``, raw, text and body are packed into ``packed``
+    (and left ''). Pure: import workers call it in their own processes."""
     row: dict[str, Any] = {
         "external_id": post.external_id,
         "title": post.title,
@@ -1116,12 +1164,12 @@ def post_row(
         ),
         "meta": json.dumps(post.meta, ensure_ascii=False, separators=(",", ":")),
         "raw": raw,
-        "encoding": encoding,
-        "hash": stored_digest(hash),
-        "source_path": None,  # kept NULL since m009: the files row says it
+        "encoding": None if encoding == "utf-8" else encoding,  # NULL: UTF-8 (m010)
+        "hash": b"",  # empty since m010, and source_path, source_mtime_ns NULL since m009:
+        "source_path": None,  # the post's files row with status 'post' holds them
         "source_mtime_ns": None,
         "imported_at": now,
-        "updated_at": now,
+        "updated_at": None,  # NULL until the post is rewritten (``write_post``)
         "story": None,  # its own story until the importer places it (``Store.plan_story``)
         "packed": None,
     }

@@ -28,7 +28,9 @@ def test_migrations_apply_creates_the_schema_and_records_every_name():
     applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
     assert applied == [m.__name__ for m in MIGRATIONS]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"posts", "post_tags", "files", "posts_fts", "settings", "_migrations"} <= tables
+    assert {"posts", "post_tag_ids", "labels", "files", "posts_fts", "settings"} <= tables
+    views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert views == {"post_tags", "post_categories"}
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
     assert CATALOG_INDEX in indexes
     setting = "SELECT value FROM settings WHERE key = 'index_version'"
@@ -213,8 +215,9 @@ def test_migrations_m007_converts_an_older_archive(tmp_path: Path, monkeypatch):
     with Store.open(old_db) as store, Store.open(fresh_db) as fresh:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert "posts_fts USING fts5(text, title" in _table_sql(store.conn, "posts_fts")
-        for table in ("files", "post_tags", "post_categories"):
+        for table in ("post_tag_ids", "post_category_ids"):  # m011
             assert "WITHOUT ROWID" in _table_sql(store.conn, table)
+        assert "id INTEGER PRIMARY KEY, path" in _table_sql(store.conn, "files")  # m010
         for query in ("央企", "港股", "钛", "创新联合体", "涨", "title:港股"):
             got = search(store, query, limit=50)
             want = search(fresh, query, limit=50)
@@ -249,7 +252,8 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
         # back to the rows of an archive made before m009
         conn.execute("BEGIN")
         conn.execute(
-            "UPDATE posts SET hash = lower(hex(hash)), imported_at = '2026-01-02T03:04:05+00:00', "
+            "UPDATE posts SET hash = lower(hex((SELECT hash FROM files WHERE post_id = posts.id "
+            "AND status = 'post'))), imported_at = '2026-01-02T03:04:05+00:00', "
             "updated_at = '2026-01-02T03:04:05+00:00', "
             "source_path = (SELECT path FROM files WHERE post_id = posts.id AND status = 'post'), "
             "source_mtime_ns = (SELECT mtime_ns FROM files WHERE post_id = posts.id "
@@ -305,3 +309,68 @@ def test_migrations_m009_converts_an_archives_rows_in_place(tmp_path: Path):
         # a row edited behind newsarc's back is still found
         conn.execute("UPDATE posts SET title = title || '!' WHERE id = 1")
         assert any("changed since it was indexed" in p for p in store.check())
+
+
+def test_migrations_m010_finds_files_by_a_hash_of_their_path(tmp_path: Path):
+    """An archive as m009 left it (files keyed by path, an index of local dates, 'utf-8'
+    spelled out) gets files found by a hash of their path, and reads and imports as before:
+    the same file states, the same posts in a local date range, nothing re-imported."""
+    import shutil
+
+    from newsarc.ingest import Importer
+    from newsarc.queries import Filters, file_state, list_posts, resolve
+    from newsarc.store import file_key
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    folder = tmp_path / "posts"
+    shutil.copytree(examples, folder)
+    db = tmp_path / "a.db"
+    since = Filters(since="2021-12-08 00:00:00", until="2021-12-09 00:00:00")
+    with Store.open(db) as store:
+        Importer(store, workers=0).run([folder])
+        paths = [r[0] for r in store.conn.execute("SELECT path FROM files")]
+        assert len(paths) > 12
+        states = {p: file_state(store, p) for p in paths}
+        in_range = [p.id for p in list_posts(store, since, limit=100).posts]
+        conn = store.conn
+        conn.execute("BEGIN")
+        conn.execute(
+            "CREATE TABLE files_old (path TEXT, post_id INTEGER REFERENCES posts(id), "
+            "size INTEGER, mtime_ns INTEGER, hash TEXT, status TEXT, reason TEXT, seen_at TEXT, "
+            "warnings TEXT, message TEXT, options TEXT, gone INTEGER NOT NULL DEFAULT 0, "
+            "PRIMARY KEY (path)) WITHOUT ROWID"
+        )
+        conn.execute(
+            "INSERT INTO files_old SELECT path, post_id, size, mtime_ns, hash, status, reason, "
+            "seen_at, warnings, message, options, gone FROM files"
+        )
+        conn.execute("DROP TABLE files")
+        conn.execute("ALTER TABLE files_old RENAME TO files")
+        conn.execute("CREATE INDEX idx_files_post_id ON files (post_id)")
+        conn.execute("CREATE INDEX idx_posts_local_date ON posts (local_date)")
+        conn.execute(
+            "UPDATE posts SET encoding = 'utf-8', updated_at = imported_at, "
+            "hash = (SELECT hash FROM files WHERE post_id = posts.id AND status = 'post')"
+        )
+        conn.execute("DELETE FROM _migrations WHERE name = 'm010_files_by_hash'")
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        conn.execute("COMMIT")
+    with Store.open(db) as store:
+        conn = store.conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        ids = dict(conn.execute("SELECT path, id FROM files"))
+        assert sorted(ids) == sorted(paths) and all(ids[p] == file_key(p) for p in paths)
+        assert {p: file_state(store, p) for p in paths} == states
+        posted = next(p for p in paths if states[p].post_id)  # type: ignore[union-attr]
+        assert resolve(store, posted) == states[posted].post_id  # type: ignore[union-attr]
+        indexes = {r[1] for r in conn.execute("PRAGMA index_list(posts)")}
+        assert "idx_posts_local_date" not in indexes
+        # UTF-8 and never rewritten: NULL; the file hash is the files row's
+        row = conn.execute(
+            "SELECT count(*), count(encoding), count(updated_at), sum(hash = x'') FROM posts"
+        ).fetchone()
+        assert row == (row[0], 0, 0, row[0])
+        assert in_range and [p.id for p in list_posts(store, since, limit=100).posts] == in_range
+        assert store.check() == []
+        again = Importer(store, workers=0).run([folder])
+        assert again.unchanged == again.files and again.imported == again.updated == 0

@@ -363,3 +363,45 @@ def test_has_prefix_tells_prefix_queries_from_stars_in_phrases(expression, prefi
     from newsarc.queries import _has_prefix
 
     assert _has_prefix(expression) is prefix
+
+
+def test_local_date_bounds_select_what_the_dates_as_written_say(tmp_path: Path):
+    """``--since``/``--until`` without an offset compare each post's date as written, in its
+    own offset; the query also bounds ``date_utc`` by a day either side (the archive keeps no
+    index of local dates). Posts at the extreme offsets (+14:00, -12:00) around midnight must
+    be selected exactly as the dates they show, for every bound (oracle: the written dates)."""
+    import random
+
+    from newsarc.dates import local_datetime
+    from newsarc.queries import Filters, list_posts
+
+    rng = random.Random(7)
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    written = {}
+    for n in range(60):
+        offset = rng.choice(["+1400", "-1200", "+0000", "+0800", "-0930", "+1345"])
+        day = rng.choice(["2022-03-18", "2022-03-19", "2022-03-20"])
+        time = rng.choice(["00:00:00", "00:30:00", "11:59:59", "12:00:00", "23:30:00", "23:59:59"])
+        name = f"{day}-p{n}.md"
+        (folder / name).write_text(
+            f"---\ntitle: 第{n}篇\ndate: {day} {time} {offset}\n---\n正文{n}\n", encoding="utf-8"
+        )
+        written[f"第{n}篇"] = f"{day} {time}"
+    with Store.open(tmp_path / "a.db") as store:
+        Importer(store, workers=0).run([folder])
+        for since, until in [
+            ("2022-03-19 00:00:00", "2022-03-20 00:00:00"),
+            ("2022-03-18 12:00:00", "2022-03-19 12:00:00"),
+            ("2022-03-19 23:59:59", None),
+            (None, "2022-03-18 00:30:00"),
+            ("2022-03-20 00:00:00", "2022-03-20 00:00:01"),
+        ]:
+            page = list_posts(store, Filters(since=since, until=until), limit=None)
+            got = {p.title for p in page.posts}
+            assert all(local_datetime(p.date) == written[p.title] for p in page.posts)
+            want = {
+                title for title, local in written.items()
+                if (since is None or local >= since) and (until is None or local < until)
+            }  # fmt: skip
+            assert got == want and page.total == len(want), (since, until)

@@ -420,6 +420,15 @@ def test_encode_gives_back_the_bytes_decode_read(data: bytes) -> None:
     assert read.encode(decoded.text, decoded.encoding, digest) == data
 
 
+@pytest.mark.parametrize("codec", ["gb18030", "utf-8"])
+def test_encode_without_a_hash_uses_the_encoding_read(codec: str) -> None:
+    """A post whose source file is no longer recorded has no hash to check against: its text
+    is written in the encoding it was read in."""
+    data = POST.replace("ÅÉ", "").encode(codec)
+    decoded = decode(data)
+    assert read.encode(decoded.text, decoded.encoding, None) == data
+
+
 def test_encode_falls_back_to_utf8_when_no_encoding_reproduces_the_hash() -> None:
     """A stored text that no longer matches its file's hash (or an unknown codec) is written as
     UTF-8 rather than guessed at."""

@@ -95,7 +95,6 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
     info: dict[str, Any] = dict(
         raw=decoded.text,
         encoding=decoded.encoding,
-        hash="ab" * 32,
         now=1767323045,
     )
     row = post_row(post, **info)
@@ -114,10 +113,10 @@ def test_store_post_row_fills_every_column(tmp_path: Path):
     assert row["date_utc"] == 1638931578
     assert stored.tags == ["东财滚动新闻"] and stored.category == "emnews"
     assert stored.raw == decoded.text and stored.text == post.text
-    # the sha256 as its 32 bytes; the file is the files row's to hold, not the post's
-    assert row["hash"] == bytes([0xAB] * 32)
-    assert row["source_path"] is None and row["source_mtime_ns"] is None
-    assert row["imported_at"] == row["updated_at"] == info["now"]
+    # the file, its mtime and sha256 are the files row's to hold, not the post's
+    assert row["hash"] == b"" and row["source_path"] is None and row["source_mtime_ns"] is None
+    assert row["imported_at"] == info["now"] and row["updated_at"] is None
+    assert row["encoding"] is None  # UTF-8
 
 
 def test_store_mark_duplicates_keeps_only_the_winning_file(store: Store):
@@ -131,6 +130,34 @@ def test_store_mark_duplicates_keeps_only_the_winning_file(store: Store):
     assert all(s is not None and s.status == "duplicate" for s in states.values())
     winner = file_state(store, str(EXAMPLES / "copy-b.md"))
     assert winner is not None and winner.status == "post"
+
+
+def test_store_files_with_colliding_path_hashes_keep_their_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A files row is found by a hash of its path; paths whose hashes collide take the next
+    free ids and are still told apart, updated and marked gone one by one; past
+    ``FILE_SLOTS`` colliding paths, recording one more is a one-line error, not a wrong row."""
+    import newsarc.store as store_module
+    from newsarc.errors import StoreError
+
+    monkeypatch.setattr(store_module, "file_key", lambda path: 1000)
+    with Store.open(tmp_path / "a.db") as store:
+        paths = [f"/posts/{n}.md" for n in range(store_module.FILE_SLOTS)]
+        with store.transaction():
+            for n, path in enumerate(paths):
+                store.record_file(path, size=n, mtime_ns=n, hash=None, status="skipped")
+            store.record_file(paths[3], size=33, mtime_ns=33, hash=None, status="skipped")
+            store.touch_file(paths[5], 55, 55)
+            store.mark_gone([paths[6]], True)
+        ids = dict(store.conn.execute("SELECT path, id FROM files"))
+        assert sorted(ids.values()) == list(range(1000, 1000 + store_module.FILE_SLOTS))
+        sizes = {p: file_state(store, p).size for p in paths}  # type: ignore[union-attr]
+        assert sizes == {p: {3: 33, 5: 55}.get(n, n) for n, p in enumerate(paths)}
+        gone = store.conn.execute("SELECT path FROM files WHERE gone").fetchall()
+        assert gone == [(paths[6],)] and file_state(store, "/posts/other.md") is None
+        with pytest.raises(StoreError, match="other.md: no free files row"):
+            store.record_file("/posts/other.md", size=1, mtime_ns=1, hash=None, status="skipped")
 
 
 #: an SQL statement in a string (keywords as SQLite's documentation writes them), or a call that
