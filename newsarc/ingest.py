@@ -509,6 +509,8 @@ class Importer:
         self._known: KeyFilter | None = None
         self._known_last = 0
         self._known_tried = False
+        #: whether this import turned the index's automatic merging off (``_finish``)
+        self._merging_off = False
 
     def run(self, paths: Iterable[Path]) -> ImportResult:
         """Import every file under ``paths``. Ctrl-C stops after rolling back the open batch."""
@@ -529,6 +531,9 @@ class Importer:
         finally:
             if workers is not None:
                 workers.close()
+            if self._merging_off:
+                with self.store.transaction():
+                    self.store.merge_index_while_writing(True)
             self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -631,6 +636,9 @@ class Importer:
         prepared = list(results)
         if prepared:
             with self.store.transaction(), self.store.buffer_stories():
+                if not self._merging_off:  # set in the first write: an import of nothing new
+                    self.store.merge_index_while_writing(False)  # writes nothing
+                    self._merging_off = True
                 self._check_known(len(prepared))
                 for p in prepared:
                     self._write(p)

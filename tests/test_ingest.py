@@ -591,3 +591,36 @@ def test_import_without_room_does_not_compact(tmp_path: Path, corpus: Path, monk
         result = Importer(store, workers=1).run([corpus / "posts"])
         assert not result.compacted and result.imported
         assert store.check() == []
+
+
+def test_import_merges_the_index_once_and_leaves_automatic_merging_on(tmp_path: Path):
+    """While an import writes, FTS5's automatic merging is off (its segments are merged when a
+    level fills, and compaction merges them all); it is on again afterwards, also after an
+    import that wrote nothing and after one stopped by an error in the middle."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    automerge = "SELECT v FROM posts_fts_config WHERE k = 'automerge'"
+    with Store.open(tmp_path / "a.db") as store:
+        seen: list[object] = []
+        write = store.write_post
+
+        def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            seen.append(store.conn.execute(automerge).fetchone()[0])
+            return write(*args, **kwargs)
+
+        store.write_post = spy  # type: ignore[method-assign]
+        Importer(store, workers=0).run([examples])
+        assert seen and set(seen) == {0}
+        assert store.conn.execute(automerge).fetchone()[0] == 4
+        assert store.check() == []
+
+        def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise RuntimeError("disk on fire")
+
+        store.write_post = broken  # type: ignore[method-assign]
+        (tmp_path / "new").mkdir()
+        (tmp_path / "new" / "2022-01-01-x.md").write_text(
+            "---\ntitle: 新\n---\n正文\n", encoding="utf-8"
+        )
+        with pytest.raises(RuntimeError):
+            Importer(store, workers=0).run([tmp_path / "new"])
+        assert store.conn.execute(automerge).fetchone()[0] == 4
