@@ -141,7 +141,11 @@ PARTS = (
     ("posts", ("posts",)),
     ("fts", ("posts_fts%",)),
     ("files", ("files", "sqlite_autoindex_files%", "idx_files%")),
-    ("tags", ("post_tags", "sqlite_autoindex_post_tags%", "idx_post_tags%")),
+    # tags and categories: the tables of ids, their indexes and the names (m011), or the
+    # tables of names of archives before it
+    ("tags", ("post_tag%", "idx_post_tag%", "post_categor%", "idx_post_categor%", "labels",
+              "sqlite_autoindex_labels%", "sqlite_autoindex_post_tags%")),
+    ("stories", ("story_%",)),
     ("post indexes", ("idx_posts%",)),
     ("dictionaries", ("dictionaries",)),
 )
