@@ -54,7 +54,7 @@ def db_text(value: str) -> str:
 
 
 #: a ``files`` row's id is a hash of its path (``file_key``), so the path is stored once, with
-#: no index of paths beside it; a path whose id another path holds (a 62-bit hash collision)
+#: no index of paths beside it; a path whose id another path holds (a hash collision)
 #: takes the next free one of this many
 FILE_SLOTS = 8
 
