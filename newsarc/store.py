@@ -781,10 +781,12 @@ class Store:
 
     def mark_duplicates(self, post_id: int, source_path: str) -> None:
         """Every other file of a post becomes a duplicate copy: ``source_path``'s content won."""
-        self.conn.execute(
-            "UPDATE files SET status = 'duplicate' WHERE post_id = ? AND path != ?",
-            (post_id, db_text(source_path)),
-        )
+        # row by row, by id: an UPDATE that could change several rows would make FTS5 write
+        # its pending index data to disk (see ``record_file``)
+        others = self.conn.execute(
+            "SELECT id FROM files WHERE post_id = ? AND path != ?", (post_id, db_text(source_path))
+        ).fetchall()
+        self.conn.executemany("UPDATE files SET status = 'duplicate' WHERE id = ?", others)
 
     def record_file(
         self,

@@ -624,3 +624,35 @@ def test_import_merges_the_index_once_and_leaves_automatic_merging_on(tmp_path: 
         with pytest.raises(RuntimeError):
             Importer(store, workers=0).run([tmp_path / "new"])
         assert store.conn.execute(automerge).fetchone()[0] == 4
+
+
+def test_import_writes_the_index_in_few_segments(tmp_path: Path):
+    """The statements an import runs after a post's full-text insert open no statement
+    savepoint (FTS5 writes its pending data to disk at each one): a chunk's index is written as
+    one segment, not one per post. Shown against the same import with a multi-row UPDATE of the
+    files after each post, which makes a segment per post."""
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"2022-01-01-p{n}.md").write_text(
+            f"---\ntitle: 第{n}篇\n---\n正文{n} 港股 中国\n", encoding="utf-8"
+        )
+
+    def leaves(db: Path, spoil: bool) -> int:
+        with Store.open(db) as store:
+            if spoil:
+                record = store.record_file
+
+                def spoiled(path, **kwargs):  # noqa: ANN001, ANN003, ANN202
+                    record(path, **kwargs)
+                    store.conn.execute("UPDATE files SET gone = 0 WHERE post_id >= 0")
+
+                store.record_file = spoiled  # type: ignore[method-assign]
+            result = Importer(store, workers=0, compact=False).run([folder])
+            assert result.imported == 60
+            return store.conn.execute("SELECT count(*) FROM posts_fts_data").fetchone()[0]
+
+    clean, spoiled = leaves(tmp_path / "a.db", spoil=False), leaves(tmp_path / "b.db", spoil=True)
+    # one segment: its leaf, the structure and the averages record (FTS5 merges 16 segments
+    # when a level fills, so the spoiled import keeps more than 3 times as many, not 60)
+    assert clean <= 4 and spoiled > 3 * clean
