@@ -457,7 +457,26 @@ class Store:
             if n:
                 problems.append(count_of(n, one, many))
         problems += self._check_index_hashes()
+        problems += self._check_file_ids()
         return problems + self._check_packed()
+
+    def _check_file_ids(self) -> list[str]:
+        """Every files row is where a lookup of its path looks (``file_key``), once: a row
+        written behind newsarc's back with another id would be missed, and its file recorded
+        a second time by the next import."""
+        misplaced = sum(
+            1
+            for file_id, path in self.conn.execute("SELECT id, path FROM files")
+            if not 0 <= file_id - file_key(path) < FILE_SLOTS
+        )
+        twice = self.conn.execute(
+            "SELECT count(*) FROM (SELECT path FROM files GROUP BY path HAVING count(*) > 1)"
+        ).fetchone()[0]
+        found = (
+            (misplaced, "file row is not at its path's id", "file rows are not at their ids"),
+            (twice, "file path is recorded twice", "file paths are recorded twice"),
+        )
+        return [count_of(n, one, many) for n, one, many in found if n]
 
     #: damaged posts named one by one by ``check``; beyond this they are only counted
     MAX_DAMAGED_LISTED = 20

@@ -160,6 +160,18 @@ def test_store_files_with_colliding_path_hashes_keep_their_own_rows(
             store.record_file("/posts/other.md", size=1, mtime_ns=1, hash=None, status="skipped")
 
 
+def test_store_check_finds_file_rows_written_behind_its_back(store: Store):
+    """A files row put at another id than its path's (by SQL, not by newsarc) would not be
+    found by a lookup, and the next import would record its file again: ``check`` names both."""
+    assert store.check() == []
+    path = store.conn.execute("SELECT path FROM files LIMIT 1").fetchone()[0]
+    store.conn.execute("UPDATE files SET id = 12345 WHERE path = ?", (path,))
+    assert store.check() == ["1 file row is not at its path's id"]
+    assert file_state(store, path) is None  # what a lookup then finds
+    Importer(store, workers=0).run([EXAMPLES])  # ... so an import records the file again
+    assert store.check() == ["1 file row is not at its path's id", "1 file path is recorded twice"]
+
+
 #: an SQL statement in a string (keywords as SQLite's documentation writes them), or a call that
 #: runs one
 SQL = re.compile(
