@@ -390,7 +390,7 @@ def m010_files_by_hash(conn: sqlite3.Connection) -> None:
     - ``posts.updated_at`` is NULL until the post is rewritten (it was ``imported_at``).
 
     One transaction, as every migration: interrupted, the archive stays as it was."""
-    from .store import FILE_SLOTS, file_key
+    from .store import file_key, free_file_id
 
     names = [c[1] for c in conn.execute("PRAGMA table_info(files)")]
     if "id" not in names:
@@ -412,8 +412,7 @@ def m010_files_by_hash(conn: sqlite3.Connection) -> None:
         )
         rows = conn.execute(f"SELECT {', '.join(present)} FROM files ORDER BY path")
         for row in rows:
-            key = file_key(row[0])
-            slot = next((k for k in range(key, key + FILE_SLOTS) if k not in taken), None)
+            slot = free_file_id(file_key(row[0]), taken)
             if slot is None:
                 raise sqlite3.DatabaseError(f"{row[0]}: no free files row for this path")
             taken.add(slot)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dates import local_as_utc
-from .migrations import CATALOG_INDEX, COPIES_INDEX
+from .migrations import CATALOG_INDEX, COPIES_INDEX, LABEL_TABLES
 from .models import Post, body_blocks
 from .store import db_text, file_where, read_digest
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 BATCH = 500
 #: ids bound in one ``IN (…)``, well under SQLite's limit on parameters
 _CHUNK = 500
+#: seconds in a day: more than any UTC offset, so a local date-time bound read as UTC is
+#: within a day of every post's instant at that local time (``Filters.sql``)
 _DAY = 86400
 
 
@@ -748,9 +750,8 @@ def _category_counts(
         params,
     ).fetchall()
     distinct = len(rows)
-    none_where, none_params = selection_where(
-        filters, include, exclude, ["posts.id NOT IN (SELECT post_id FROM post_category_ids)"]
-    )
+    uncategorised_sql = f"posts.id NOT IN (SELECT post_id FROM {_label_table('category')})"
+    none_where, none_params = selection_where(filters, include, exclude, [uncategorised_sql])
     uncategorised = count_posts(store, none_where, none_params)
     counts = [Count(*r) for r in rows]
     if uncategorised:
@@ -855,13 +856,18 @@ class DayCount(NamedTuple):
     posts: int
 
 
-def _label_join(alias: str, label: str) -> str:
-    """LEFT JOINs giving each post of ``alias`` its categories (``cl.name``) or tags
-    (``tl.name``), from the tables of ids: the views ``post_categories`` and ``post_tags`` are
-    joins, which SQLite does not flatten as the right side of a LEFT JOIN (``m011_label_ids``)."""
+def _label_table(label: str) -> str:
+    """The table of ids of a post's ``tag`` or ``category`` labels (``m011_label_ids``)."""
+    return next(table for _, _, table, column in LABEL_TABLES if column == label)
+
+
+def _label_join(alias: str, label: str) -> tuple[str, str]:
+    """Each post of ``alias`` with its categories or tags: the name's column, and the LEFT JOINs
+    that give it, from the tables of ids (the views ``post_categories`` and ``post_tags`` are
+    joins, which SQLite does not flatten as the right side of a LEFT JOIN)."""
     short = label[0]
-    return (
-        f"LEFT JOIN post_{label}_ids {short} ON {short}.post_id = {alias}.id "
+    return f"{short}l.name", (
+        f"LEFT JOIN {_label_table(label)} {short} ON {short}.post_id = {alias}.id "
         f"LEFT JOIN labels {short}l ON {short}l.id = {short}.{label}"
     )
 
@@ -870,8 +876,8 @@ def _label_join(alias: str, label: str) -> str:
 TREND_SPLITS: dict[str | None, tuple[str, str]] = {
     None: ("NULL", ""),
     "source": ("m.source", ""),
-    "category": ("cl.name", _label_join("m", "category")),
-    "tag": ("tl.name", _label_join("m", "tag")),
+    "category": _label_join("m", "category"),
+    "tag": _label_join("m", "tag"),
 }
 
 
@@ -1492,7 +1498,7 @@ def story_stats(
     return StoryStats(
         posts=posts,
         stories=n_stories,
-        categories=counts("cl.name", _label_join("posts", "category")),
+        categories=counts(*_label_join("posts", "category")),
         sources=counts("posts.source"),
         months=[
             StoryCount(*r)

@@ -19,7 +19,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -72,6 +72,12 @@ def file_key(path: str) -> int:
     high = hashlib.blake2b(folder.encode("utf-8"), digest_size=8).digest()
     low = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
     return (int.from_bytes(high, "big") >> 44) << 42 | int.from_bytes(low, "big") >> 22
+
+
+def free_file_id(key: int, held: Container[int]) -> int | None:
+    """The first of the ``FILE_SLOTS`` ids from ``key`` (``file_key``) not in ``held``; None
+    when all are held."""
+    return next((i for i in range(key, key + FILE_SLOTS) if i not in held), None)
 
 
 def file_where(path: str) -> tuple[str, list[Any]]:
@@ -869,8 +875,7 @@ class Store:
             ).fetchall()
         )
         found = next((i for i, p in held.items() if p == stored), None)
-        free = next((i for i in range(key, key + FILE_SLOTS) if i not in held), None)
-        return found, free
+        return found, free_file_id(key, held)
 
     def mark_gone(self, paths: Sequence[str], gone: bool) -> None:
         """Mark recorded files as no longer found (``gone``) or found again."""
