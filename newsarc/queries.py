@@ -710,12 +710,11 @@ def _title_page(
     total = int(conn.execute(count_sql, params).fetchone()[0])
     if total < FAST_RANK_MIN:
         return None
-    sql = (
-        f"SELECT id, score, count(*) OVER () FROM ({candidates[0]}) "
-        f"ORDER BY {order} LIMIT ? OFFSET ?"
-    )
+    # a full page means at least offset + limit candidates (no window count: it keeps every
+    # candidate for a sort, 36 ms for 的 at 1,000,000 posts, where the top-N sort keeps a page)
+    sql = f"SELECT id, score FROM ({candidates[0]}) ORDER BY {order} LIMIT ? OFFSET ?"
     rows = conn.execute(sql, [*candidates[1], limit, offset]).fetchall()
-    if not rows or rows[0][2] < offset + limit:
+    if limit <= 0 or len(rows) < limit:
         return None
     return [Match(r[0], r[1]) for r in rows], total
 
