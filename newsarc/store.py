@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -1027,10 +1028,8 @@ class Store:
         if buffer is None or not buffer.sigs:
             return
         self.conn.executemany("INSERT OR REPLACE INTO story_sig VALUES (?, ?)", buffer.sigs.items())
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO story_band VALUES (?, ?)",
-            sorted((key, post) for key, posts in buffer.bands.items() for post in posts),
-        )
+        buffer.rows.sort()
+        self.conn.executemany("INSERT OR IGNORE INTO story_band VALUES (?, ?)", buffer.rows)
         self._stories = _StoryBuffer()
 
     def detach_story(self, post_id: int) -> None:
@@ -1146,11 +1145,18 @@ class _StoryBuffer:
     def __init__(self) -> None:
         self.sigs: dict[int, bytes] = {}
         self.bands: dict[int, list[int]] = {}
+        #: (key, post) of every buffered band key, the rows written at the end
+        self.rows: list[tuple[int, int]] = []
 
     def add(self, post: int, sig: bytes, keys: Sequence[int]) -> None:
         self.sigs[post] = sig
+        bands = self.bands
         for key in keys:
-            self.bands.setdefault(key, []).append(post)
+            if key in bands:
+                bands[key].append(post)
+            else:
+                bands[key] = [post]
+        self.rows.extend(zip(keys, itertools.repeat(post)))
 
     def candidates(
         self, keys: Sequence[int], exclude: int | None, stored: list[tuple[int, bytes]]

@@ -200,6 +200,9 @@ class Signature:
 
     @property
     def empty(self) -> bool:
+        known = self.__dict__.get("_empty")  # (set by ``_restore``: asked three times a post)
+        if known is not None:
+            return known
         data = self.__dict__.get("_bytes")
         return not (self.size_of(data) if data is not None else self.sketch)
 
@@ -237,17 +240,8 @@ class Signature:
         cached = self.__dict__.get("_bytes")
         if cached is not None:
             return cached
-        head = _HEAD.pack(VERSION, len(self.sketch), len(self.numbers), len(self.parts), self.size)
-        keys = array("q", [key for key, _ in self.parts])
-        self.__dict__["_bytes"] = data = b"".join(
-            (
-                head,
-                array("i", self.sketch).tobytes(),
-                array("I", self.numbers).tobytes(),
-                keys.tobytes(),
-                array("I", [n for _, n in self.parts]).tobytes(),
-            )
-        )
+        data = _pack(array("i", self.sketch).tobytes(), self.size, self.numbers, self.parts)
+        self.__dict__["_bytes"] = data
         return data
 
     @classmethod
@@ -288,12 +282,17 @@ def _restore(
     """Unpickle a signature: its bytes, band keys and contexts; the rest is decoded when read
     (see ``Signature.__getattr__``). Unpickling the whole object cost the writer 22-31 µs a post."""
     sig = object.__new__(Signature)
-    sig.__dict__.update(_bytes=data, _band_keys=list(keys), contexts=contexts, bins=())
+    sig.__dict__.update(
+        _bytes=data, _band_keys=list(keys), contexts=contexts, bins=(),
+        _empty=not Signature.size_of(data),
+    )  # fmt: skip
     return sig
 
 
 #: version, sketch length, numbers, paragraphs (at most 65,535 kept), distinct shingles
 _HEAD = struct.Struct("<BBBHI")
+#: a stored sketch of each length (at most 255, the header's byte)
+_SKETCH_STRUCTS = [struct.Struct(f"<{n}i") for n in range(256)]
 
 EMPTY = Signature(sketch=(), size=0)
 
@@ -357,6 +356,22 @@ def _assemble(
     """A signature from what both ways of hashing compute: the ``SKETCH`` smallest distinct
     shingle hashes, their number, each paragraph's distinct count and (posts of several
     paragraphs) smallest hash, and the bin minima."""
+    numbers, parts, contexts = _rest(content, keys, counts, mins)
+    return Signature(
+        # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
+        sketch=tuple(map((32).__rrshift__, smallest)),
+        size=size,
+        numbers=numbers,
+        parts=parts,
+        bins=tuple(bins),
+        contexts=contexts,
+    )
+
+
+def _rest(
+    content: list[str], keys: list[int], counts: list[int], mins: list[int]
+) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """A signature's numbers, parts and contexts (see ``Signature``)."""
     # from the paragraphs with their punctuation: 6.3512 is one number, 6.3-6.7 two
     numbers = {zlib.crc32(m.replace(",", "").encode()) for m in _NUMBER.findall("\n".join(content))}
     contexts = []
@@ -367,14 +382,24 @@ def _assemble(
             if len(para) >= MIN_PARAGRAPH:
                 rest = min((m for j, m in enumerate(mins) if j != p and m), default=0)
                 contexts.append((keys[p], rest))
-    return Signature(
-        # only the top 32 bits are stored, so keep no more in memory: fresh == loaded
-        sketch=tuple(map((32).__rrshift__, smallest)),
-        size=size,
-        numbers=tuple(sorted(numbers)[:MAX_NUMBERS]),
-        parts=tuple((k, n) for k, n in zip(keys, counts, strict=True) if n)[:0xFFFF],
-        bins=tuple(bins),
-        contexts=tuple(contexts),
+    parts = tuple((k, n) for k, n in zip(keys, counts, strict=True) if n)[:0xFFFF]
+    return tuple(sorted(numbers)[:MAX_NUMBERS]), parts, tuple(contexts)
+
+
+def _pack(
+    sketch: bytes, size: int, numbers: Sequence[int], parts: Sequence[tuple[int, int]]
+) -> bytes:
+    """The storage form (``Signature.to_bytes``) from the sketch's bytes (int32 each) and the
+    other fields: a 9-byte header (version and counts), the sketch, the numbers, the parts."""
+    head = _HEAD.pack(VERSION, len(sketch) // 4, len(numbers), len(parts), size)
+    return b"".join(
+        (
+            head,
+            sketch,
+            array("I", numbers).tobytes(),
+            array("q", [key for key, _ in parts]).tobytes(),
+            array("I", [n for _, n in parts]).tobytes(),
+        )
     )
 
 
@@ -460,7 +485,8 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
     heads[1:] = run[1:] != run[:-1]
     bins = np.zeros((len(posts), _BINS), dtype=np.int64)
     bins[distinct_post[heads], binned[heads]] = distinct[heads]
-    values, bin_rows, sizes_ = distinct.tolist(), bins.tolist(), sizes.tolist()
+    # the sketches as stored: the top 32 bits of each hash
+    top, bin_rows, sizes_ = (distinct >> 32).astype(np.int32), bins.tolist(), sizes.tolist()
     band_keys, filled = (a.tolist() for a in _band_keys(np, bins))
     out = []
     p0 = 0
@@ -471,19 +497,17 @@ def folded_signatures(posts: Sequence[Sequence[str]]) -> list[Signature]:
             out.append(EMPTY)
         else:
             at = first[post]
-            sig = _assemble(
-                content,
-                keys,
-                values[at : at + min(size, SKETCH)],
-                size,
-                para_counts[p0:p1],
-                para_mins[p0:p1] if len(content) > 1 else [],
-                bin_rows[post],
+            numbers, parts, contexts = _rest(
+                content, keys, para_counts[p0:p1], para_mins[p0:p1] if len(content) > 1 else []
             )
-            # (``Signature.band_keys`` of it, cached as that method caches it)
-            sig.__dict__["_band_keys"] = [
-                k for k, f in zip(band_keys[post], filled[post], strict=True) if f
-            ]
+            data = _pack(top[at : at + min(size, SKETCH)].tobytes(), size, numbers, parts)
+            # made as ``_restore`` makes a signature: its fields are decoded when first read
+            # (an import worker only sends the bytes, band keys and contexts on)
+            sig = object.__new__(Signature)
+            sig.__dict__.update(
+                _bytes=data, contexts=contexts, bins=tuple(bin_rows[post]), _empty=False,
+                _band_keys=[k for k, f in zip(band_keys[post], filled[post], strict=True) if f],
+            )  # fmt: skip
             out.append(sig)
         p0 = p1
     return out
@@ -686,14 +710,17 @@ def plausible(
     (``text_similarity`` is never above it), which is at most the share of shared hashes among
     the sketches' union. Both from the header and sketch alone."""
     mine = set(sig.sketch)
+    head, sketches, my_size = _HEAD.unpack_from, _SKETCH_STRUCTS, sig.size
     for post, data in stored:
-        _, n_sketch, _, _, size = _HEAD.unpack_from(data)
-        if min(size, sig.size) < threshold * max(size, sig.size):
+        _, n_sketch, _, _, size = head(data)
+        if min(size, my_size) < threshold * max(size, my_size):
             continue
-        theirs = set(struct.unpack_from(f"<{n_sketch}i", data, _HEAD.size))
-        shared = len(mine.intersection(theirs))
+        sketch = sketches[n_sketch].unpack_from(data, _HEAD.size)
+        shared = len(mine.intersection(sketch))
+        if not shared:  # most candidates (the threshold is above 0)
+            continue
         # of the union's SKETCH smallest hashes (``jaccard``), at most ``shared`` are in both
-        if shared / min(SKETCH, len(mine) + len(theirs) - shared) < threshold:
+        if shared / min(SKETCH, len(mine) + len(set(sketch)) - shared) < threshold:
             continue
         yield post, Signature.from_bytes(data)
 
