@@ -250,7 +250,7 @@ def story_report(db: Path, posts: Path, runs: int) -> dict:
     n = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     story_bytes = conn.execute(
         "SELECT sum(pgsize) FROM dbstat WHERE name IN "
-        "('story_sig', 'story_band', 'story_paragraph', 'idx_posts_story')"
+        "('story_sig', 'story_band', 'story_band_recent', 'story_paragraph', 'idx_posts_story')"
     ).fetchone()[0]
     ids = [r[0] for r in conn.execute("SELECT id FROM posts")]
     sample = random.Random(1).sample(ids, min(200, len(ids)))

@@ -470,6 +470,25 @@ def m011_label_ids(conn: sqlite3.Connection) -> None:
         )
 
 
+#: the band keys of stories: the large sorted table, and the recent rows not merged into it yet
+#: (``m012_recent_bands``)
+BAND_TABLES = ("story_band", "story_band_recent")
+
+
+def m012_recent_bands(conn: sqlite3.Connection) -> None:
+    """New band keys go to a small table, ``story_band_recent``, merged into ``story_band``
+    in one sorted statement once it holds a sixteenth as many rows (``Store.store_bands``);
+    candidates are looked up in both. Band keys are random, so an import chunk's 16,000 rows
+    written straight into ``story_band`` touched nearly all of its pages, and the whole table
+    went through the write-ahead log once a chunk: at 1,000,000 posts 105 MB and 0.42 s of CPU
+    a chunk, against 1 MB and 0.02 s for the small table (and a merge of 0.5 s and 122 MB for
+    eight chunks' rows)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_band_recent (key INTEGER NOT NULL, "
+        "post INTEGER NOT NULL, PRIMARY KEY (key, post)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m001_initial,
     m002_catalog_index,
@@ -482,6 +501,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     m009_lean_rows,
     m010_files_by_hash,
     m011_label_ids,
+    m012_recent_bands,
 ]
 
 

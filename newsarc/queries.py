@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dates import local_as_utc
-from .migrations import CATALOG_INDEX, COPIES_INDEX, LABEL_TABLES
+from .migrations import BAND_TABLES, CATALOG_INDEX, COPIES_INDEX, LABEL_TABLES
 from .models import Post, body_blocks
 from .store import db_text, file_where, read_digest
 
@@ -1389,16 +1389,21 @@ def story_candidates(
     there are candidates."""
     if not keys:
         return []
+    marks = ", ".join("?" * len(keys))
+    bands = " UNION ALL ".join(
+        f"SELECT post FROM {table} WHERE key IN ({marks})" for table in BAND_TABLES
+    )
     return store.conn.execute(
-        "SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM story_band "
-        f"WHERE key IN ({', '.join('?' * len(keys))}) AND post != ? LIMIT {MAX_CANDIDATES})",
-        [*keys, -1 if exclude is None else exclude],
+        f"SELECT post, sig FROM story_sig WHERE post IN (SELECT DISTINCT post FROM ({bands}) "
+        f"WHERE post != ? LIMIT {MAX_CANDIDATES})",
+        [*keys, *keys, -1 if exclude is None else exclude],
     ).fetchall()
 
 
 def stored_band_keys(store: Store) -> Iterator[int]:
     """Every stored band key (an import's ``stories.KeyFilter`` starts from them)."""
-    return (r[0] for r in store.conn.execute("SELECT key FROM story_band"))
+    sql = " UNION ALL ".join(f"SELECT key FROM {table}" for table in BAND_TABLES)
+    return (r[0] for r in store.conn.execute(sql))
 
 
 def last_signed_post(store: Store) -> int:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import migrations
 from .dates import format_date
 from .errors import DamagedPostError, StoreError
-from .migrations import INDEX_VERSION, LABEL_TABLES, MIGRATIONS, UNPACKED_INDEX
+from .migrations import BAND_TABLES, INDEX_VERSION, LABEL_TABLES, MIGRATIONS, UNPACKED_INDEX
 from .models import body_skeleton, count_of
 from .packing import DamagedValue  # packing loads zstandard only when it first unpacks
 
@@ -210,6 +210,8 @@ class Store:
         self._packer: Packer | None = None
         #: placed posts' signatures and band keys not written yet (``buffer_stories``)
         self._stories: _StoryBuffer | None = None
+        #: rows of the two band tables as this connection last knew them (None: not counted)
+        self._band_rows: tuple[int, int] | None = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -679,6 +681,7 @@ class Store:
         pages."""
         self.pack_posts()
         with self.transaction() as conn:
+            self.merge_bands()
             conn.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
         self.conn.execute("PRAGMA optimize")
         if vacuum:
@@ -1001,12 +1004,41 @@ class Store:
         conn.execute(
             "INSERT OR REPLACE INTO story_sig VALUES (?, ?)", (post_id, plan.sig.to_bytes())
         )
-        keys = plan.sig.band_keys()
-        if keys:  # one statement of up to BANDS rows: a third quicker than executemany
-            conn.execute(
-                f"INSERT OR IGNORE INTO story_band VALUES {', '.join(['(?, ?)'] * len(keys))}",
-                [value for key in keys for value in (key, post_id)],
+        self.store_bands([(key, post_id) for key in plan.sig.band_keys()])
+
+    def store_bands(self, rows: list[tuple[int, int]]) -> None:
+        """Add (band key, post) rows: to ``story_band_recent``, which is merged into
+        ``story_band`` (``merge_bands``) once it holds a sixteenth as many rows, and at least
+        ``RECENT_BANDS_MIN`` (see ``migrations.m012_recent_bands``: why two tables)."""
+        if not rows:
+            return
+        insert = f"INSERT OR IGNORE INTO {BAND_TABLES[1]} VALUES"
+        if len(rows) <= 16:  # a post's: one statement, a third quicker than executemany
+            marks = ", ".join(["(?, ?)"] * len(rows))
+            self.conn.execute(f"{insert} {marks}", [value for row in rows for value in row])
+        else:
+            self.conn.executemany(f"{insert} (?, ?)", rows)
+        if self._band_rows is None:
+            self._band_rows = tuple(  # type: ignore[assignment]
+                self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in BAND_TABLES
             )
+        assert self._band_rows is not None
+        merged, recent = self._band_rows[0], self._band_rows[1] + len(rows)
+        self._band_rows = (merged, recent)
+        if recent >= max(RECENT_BANDS_MIN, merged // 16):
+            self.merge_bands()
+
+    def merge_bands(self) -> None:
+        """Move the recent band rows into ``story_band``, in key order (each of its pages is
+        written once), inside the caller's transaction."""
+        main, recent = BAND_TABLES
+        moved = self.conn.execute(
+            f"INSERT OR IGNORE INTO {main} SELECT key, post FROM {recent} ORDER BY key, post"
+        ).rowcount
+        self.conn.execute(f"DELETE FROM {recent}")
+        if self._band_rows is not None:
+            self._band_rows = (self._band_rows[0] + max(moved, 0), 0)
 
     @contextmanager
     def buffer_stories(self) -> Iterator[None]:
@@ -1029,7 +1061,7 @@ class Store:
             return
         self.conn.executemany("INSERT OR REPLACE INTO story_sig VALUES (?, ?)", buffer.sigs.items())
         buffer.rows.sort()
-        self.conn.executemany("INSERT OR IGNORE INTO story_band VALUES (?, ?)", buffer.rows)
+        self.store_bands(buffer.rows)
         self._stories = _StoryBuffer()
 
     def detach_story(self, post_id: int) -> None:
@@ -1048,10 +1080,11 @@ class Store:
             return
         text, story = self.text_of(post_id, row[0], row[2]), row[1]
         conn.execute("DELETE FROM story_sig WHERE post = ?", (post_id,))
-        conn.executemany(
-            "DELETE FROM story_band WHERE key = ? AND post = ?",
-            [(key, post_id) for key in signature(text or "").band_keys()],
-        )
+        keys = signature(text or "").band_keys()
+        for table in BAND_TABLES:
+            conn.executemany(
+                f"DELETE FROM {table} WHERE key = ? AND post = ?", [(key, post_id) for key in keys]
+            )
         if story != post_id:
             return
         heir = conn.execute(
@@ -1088,8 +1121,9 @@ class Store:
             self.story_threshold() if threshold is None else threshold
         )
         with self.transaction() as conn:
-            for table in ("story_sig", "story_band", "story_paragraph"):
+            for table in ("story_sig", *BAND_TABLES, "story_paragraph"):
                 conn.execute(f"DELETE FROM {table}")
+            self._band_rows = None
             conn.execute("UPDATE posts SET story = NULL WHERE story IS NOT NULL")
             order = [
                 (r[0], r[1])
@@ -1134,6 +1168,9 @@ class Store:
 
 # -- stories ------------------------------------------------------------------------------------
 
+#: recent band rows are merged into the main table once there are this many, or a sixteenth
+#: of the main table's: at 1,000,000 posts every 62 import chunks, at 100,000 every 8
+RECENT_BANDS_MIN = 1 << 16
 #: posts whose text a story rebuild reads at a time
 _STORY_BATCH = 1000
 

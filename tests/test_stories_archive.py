@@ -16,6 +16,7 @@ from stories.labelled import HERE, load_labelled
 from newsarc import queries, stories
 from newsarc.errors import UsageError
 from newsarc.ingest import Importer
+from newsarc.migrations import BAND_TABLES
 from newsarc.search import compile_query, match_expressions
 from newsarc.store import Store
 
@@ -173,12 +174,46 @@ def test_stories_placed_in_memory_within_a_chunk_change_no_grouping(
             stored.append(
                 [
                     store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                    for table in ("story_sig", "story_band")
+                    for table in ("story_sig", *BAND_TABLES)
                 ]
             )
     assert found[0] == found[1]
-    assert stored[0] == stored[1] and stored[0][1]
+    assert stored[0] == stored[1] and stored[0][1] + stored[0][2]
     assert len(set(found[1].values())) < len(found[1])  # copies were found within the chunk
+
+
+def test_stories_band_keys_are_found_before_and_after_their_merge(
+    labelled, tmp_path: Path, monkeypatch
+):
+    """New band keys go to a small table that is merged into the large one now and then
+    (``m012_recent_bands``): the stories are the same whether the keys are merged after nearly
+    every chunk or never, and a merge moves every row, in both cases the same rows."""
+    from newsarc import ingest
+    from newsarc import store as store_module
+
+    _, posts, names = labelled
+    monkeypatch.setattr(ingest, "CHUNK", 25)
+    found, rows, merged = [], [], []
+    for minimum in (1, 10**9):
+        monkeypatch.setattr(store_module, "RECENT_BANDS_MIN", minimum)
+        with Store.open(tmp_path / f"{minimum}.db") as store:
+            Importer(store, workers=0, compact=False).run([posts])
+            found.append(grouping(store, names))
+            counts = [
+                store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in BAND_TABLES
+            ]
+            merged.append(counts[0])
+            everything = "SELECT * FROM story_band UNION ALL SELECT * FROM story_band_recent"
+            before = sorted(store.conn.execute(everything).fetchall())
+            with store.transaction():
+                store.merge_bands()
+            assert store.conn.execute("SELECT count(*) FROM story_band_recent").fetchone()[0] == 0
+            assert sorted(store.conn.execute("SELECT * FROM story_band").fetchall()) == before
+            rows.append(before)
+    assert found[0] == found[1] and rows[0] == rows[1]
+    assert merged[0] > 0 and merged[1] == 0  # merged as the import went, and never
+    assert len(set(found[0].values())) < len(found[0])
 
 
 def test_stories_keys_are_not_loaded_for_a_few_posts_into_a_bigger_archive(
@@ -255,7 +290,7 @@ def test_stories_archive_from_before_stories_is_grouped_on_open(archive: Store, 
     _, _, names = labelled
     before = grouping(archive, names)
     conn = archive.conn
-    for table in ("story_sig", "story_band", "story_paragraph"):
+    for table in ("story_sig", *BAND_TABLES, "story_paragraph"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("UPDATE posts SET story = NULL")
     conn.execute("DELETE FROM settings WHERE key LIKE 'story_%'")
