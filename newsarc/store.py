@@ -1018,13 +1018,13 @@ class Store:
             self.conn.execute(f"{insert} {marks}", [value for row in rows for value in row])
         else:
             self.conn.executemany(f"{insert} (?, ?)", rows)
-        if self._band_rows is None:
-            self._band_rows = tuple(  # type: ignore[assignment]
+        if self._band_rows is None:  # counted once; then kept up to date (a guide, not a fact)
+            merged, recent = (
                 self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in BAND_TABLES
             )
-        assert self._band_rows is not None
-        merged, recent = self._band_rows[0], self._band_rows[1] + len(rows)
+        else:
+            merged, recent = self._band_rows[0], self._band_rows[1] + len(rows)
         self._band_rows = (merged, recent)
         if recent >= max(RECENT_BANDS_MIN, merged // 16):
             self.merge_bands()
@@ -1169,7 +1169,7 @@ class Store:
 # -- stories ------------------------------------------------------------------------------------
 
 #: recent band rows are merged into the main table once there are this many, or a sixteenth
-#: of the main table's: at 1,000,000 posts every 62 import chunks, at 100,000 every 8
+#: of the main table's: importing 100,000 posts, every fourth chunk; at 1,000,000, every 30th
 RECENT_BANDS_MIN = 1 << 16
 #: posts whose text a story rebuild reads at a time
 _STORY_BATCH = 1000
